@@ -1,0 +1,23 @@
+# Every dependency comes from a Debian 12 package (see .ci/install-deps). Nothing is vendored.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS system url json)
+find_package(OpenSSL 3 REQUIRED)
+find_package(RocksDB REQUIRED CONFIG)
+find_package(simdjson REQUIRED CONFIG)
+find_package(prometheus-cpp REQUIRED CONFIG)
+find_package(tomlplusplus REQUIRED CONFIG)
+find_package(fmt REQUIRED CONFIG)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(cbor REQUIRED IMPORTED_TARGET libcbor)
+pkg_check_modules(secp256k1 REQUIRED IMPORTED_TARGET libsecp256k1)
+pkg_check_modules(zstd REQUIRED IMPORTED_TARGET libzstd)
+if(LABELER_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED CONFIG)
+  include(Catch)
+endif()
+
+# Boost.Asio/Beast settings shared by every translation unit that includes them.
+add_library(labeler_boost INTERFACE)
+target_link_libraries(labeler_boost INTERFACE Boost::boost Boost::system Threads::Threads)
+target_compile_definitions(labeler_boost INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_BOOST_COROUTINE)

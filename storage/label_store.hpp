@@ -1,0 +1,145 @@
+#pragma once
+// label_store: all durable state of the labeler, in one RocksDB folder.
+//
+// Owns: the append-only label log (seq -> signed DAG-CBOR label), the queryLabels indexes
+// (by subject URI and by source DID, both holding only the *current* entry per (uri, val)),
+// the current state per subject, the follow records that target the labeler, account
+// statuses of followers, the per-source cursors, the last sequence number, and the
+// environment stamp.
+//
+// Threading: exactly one writer thread uses begin()/commit() (the pipeline's writer; later
+// the re-roll and operator API post their work to it). All read functions are thread-safe,
+// never block the writer, and do blocking disk I/O: call them from a blocking pool, never
+// from a network I/O thread.
+//
+// Durability: commit() writes one rocksdb::WriteBatch (log entries, indexes, state, follow
+// records, account statuses, cursor, last seq) atomically. Sequence numbers are never reused,
+// even after a crash, because last_seq is in the same batch as the entries.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/common/result.hpp"
+#include "storage/types.hpp"
+
+namespace prometheus { class Registry; }
+
+namespace labeler::storage {
+
+// Written when the data folder is created; checked on every open.
+struct stamp {
+    std::string environment;      // profile name, e.g. "production"
+    std::string labeler_did;      // did:plc:...
+    std::string key_fingerprint;  // did:key of the signing key's public half
+};
+
+struct store_options {
+    std::filesystem::path path;
+    stamp expected;
+    enum class sync_mode { every_batch, interval } sync = sync_mode::every_batch;
+    std::chrono::milliseconds sync_interval{100};   // used with sync_mode::interval
+    std::size_t block_cache_bytes = 64u << 20;
+    bool create_if_missing = true;
+    bool read_only = false;                          // for `check`/inspection tools
+};
+
+struct query_request {
+    std::vector<std::string> patterns;  // exact URI, or prefix ending in '*'; "*" = everything
+    std::vector<std::string> sources;   // empty = any source
+    std::uint64_t after_seq = 0;        // cursor: only entries with seq > after_seq
+    std::size_t limit = 50;             // 1..250 (validated by the caller)
+};
+
+struct query_response {
+    std::vector<log_entry> labels;             // current entry per (uri, val), ascending seq
+    std::optional<std::uint64_t> next_cursor;  // set when more matches may follow
+};
+
+struct store_stats {
+    std::uint64_t last_seq = 0;
+    std::uint64_t log_entries = 0;         // estimate is fine
+    std::uint64_t current_labels = 0;      // (uri, val) pairs whose latest entry is positive
+    std::uint64_t follow_records = 0;
+    std::uint64_t disk_bytes = 0;
+};
+
+class label_store;
+
+// A batch under construction. Reads see the committed store plus this batch's own writes
+// (read-your-writes), so a decision for event N sees the effects of events 0..N-1.
+// Used by the single writer thread only.
+class write_batch {
+public:
+    write_batch(write_batch&&) noexcept;
+    write_batch& operator=(write_batch&&) noexcept;
+    ~write_batch();
+
+    // --- reads (overlay of batch + store) ---
+    // Subject DID of follow record (follower, rkey) if it is known (i.e. it targets the labeler).
+    result<std::optional<std::string>> follow_subject(std::string_view follower, std::string_view rkey);
+    // Number of follow records of `follower` that are known (0 = not a follower).
+    result<std::size_t> follow_count(std::string_view follower);
+    result<subject_state> state(std::string_view uri);
+    result<account_status> account(std::string_view did);
+    std::uint64_t next_seq() const;   // seq the next append() will get
+
+    // --- writes ---
+    void put_follow(std::string_view follower, std::string_view rkey, std::string_view subject);
+    void delete_follow(std::string_view follower, std::string_view rkey);
+    void set_account(std::string_view did, account_status status);
+    // Appends a signed label; returns its seq. Updates the subject state and indexes so the
+    // new entry becomes the current one for (uri, val).
+    std::uint64_t append(const label_fields& fields, std::string cbor);
+    // The source position this batch covers ("jetstream", "firehose", "file:<path>" ...).
+    void set_cursor(std::string_view source, std::uint64_t cursor);
+
+    std::size_t appended() const;     // labels appended so far
+    bool empty() const;               // nothing to write at all
+
+private:
+    friend class label_store;
+    struct impl;
+    explicit write_batch(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+class label_store {
+public:
+    // Opens (creating if allowed) the data folder. Fails with a clear message when the folder's
+    // stamp differs from options.expected (naming both sides), or when it is corrupt or locked.
+    static result<std::unique_ptr<label_store>> open(const store_options& options,
+                                                     prometheus::Registry* metrics = nullptr);
+    ~label_store();
+
+    // --- writer side (one thread) ---
+    write_batch begin();
+    // Atomically writes the batch; syncs the WAL per options. Returns the appended entries in
+    // seq order. On failure nothing was written; the store refuses further commits.
+    result<std::vector<shared_entry>> commit(write_batch&& batch);
+
+    // --- readers (any thread, blocking I/O) ---
+    std::uint64_t last_seq() const;                            // 0 when the log is empty
+    std::optional<std::uint64_t> cursor(std::string_view source) const;
+    // Up to `max` log entries with seq > after_seq, ascending. For subscribeLabels replay.
+    result<std::vector<log_entry>> read_log(std::uint64_t after_seq, std::size_t max) const;
+    result<query_response> query(const query_request& q) const;
+    result<subject_state> state(std::string_view uri) const;
+    // Lists (follower DID) of every account with at least one follow record; for re-roll.
+    result<std::vector<std::string>> followers(std::string_view after, std::size_t max) const;
+    store_stats stats() const;
+    const stamp& data_stamp() const;
+    // Forces the WAL to disk (used on shutdown and by sync_mode::interval).
+    result<void> flush();
+
+    struct impl;
+private:
+    explicit label_store(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace labeler::storage
