@@ -13,19 +13,14 @@
 #include <string>
 #include <string_view>
 
+#include "src/atproto/sha256.hpp"
 #include "src/common/result.hpp"
 
 namespace labeler::atproto {
 
 enum class curve { k256, p256 };
 
-using sha256_digest = std::array<std::uint8_t, 32>;
 using signature = std::array<std::uint8_t, 64>;
-
-sha256_digest sha256(std::span<const std::uint8_t> data);
-inline sha256_digest sha256(std::string_view s) {
-    return sha256({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-}
 
 struct public_key {
     curve crv = curve::k256;
