@@ -1,0 +1,56 @@
+#pragma once
+// source: where raw events come from (Jetstream, relay firehose, or a capture file).
+//
+// A source owns its socket/file and its thread(s). It hands every received message, in order,
+// to a frame_sink on its own thread. The sink may block while the pipeline's queue is full:
+// that blocks the source's read loop, so backpressure reaches TCP and nothing piles up in
+// memory. A network source reconnects by itself (backoff with jitter, URL failover), asking
+// `resume_cursor` where to resume each time; it logs source, cursor and reason on every
+// (re)connect and counts reconnects by reason.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "src/config/profile.hpp"
+
+namespace prometheus { class Registry; }
+
+namespace labeler::pipeline {
+
+enum class frame_kind {
+    jetstream_json,  // one Jetstream event, JSON text (zstd frames are decompressed by the source)
+    firehose,        // one subscribeRepos message: DAG-CBOR header + body
+};
+
+class frame_sink {
+public:
+    virtual ~frame_sink() = default;
+    // Called on the source's thread for each message, in arrival order. `payload` is valid only
+    // during the call. May block (backpressure). Must not throw.
+    virtual void on_frame(std::string_view payload, frame_kind kind) = 0;
+};
+
+struct source_context {
+    const config::source_config& config;
+    frame_sink& sink;
+    // Where to resume at each (re)connect: the last committed cursor, or the explicit start
+    // cursor before anything was committed; nullopt = live tail. Thread-safe.
+    std::function<std::optional<std::uint64_t>()> resume_cursor;
+    prometheus::Registry& metrics;
+};
+
+class source {
+public:
+    virtual ~source() = default;
+    virtual void start() = 0;            // starts the source's thread; returns at once
+    virtual void stop() = 0;             // thread-safe, idempotent; returns when the thread ended
+    virtual bool finished() const = 0;   // a file source that reached the end; network: false
+};
+
+std::unique_ptr<source> make_jetstream_source(source_context ctx);
+std::unique_ptr<source> make_firehose_source(source_context ctx);
+std::unique_ptr<source> make_file_source(source_context ctx);
+
+}  // namespace labeler::pipeline
