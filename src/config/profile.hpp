@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/common/result.hpp"
@@ -88,9 +89,35 @@ struct profile {
     std::string log_level = "info";
 };
 
+// Error codes carried by labeler::error from this module.
+enum class errc { io = 1, syntax = 2, invalid = 3 };
+
 // Loads and completely validates a profile. Any problem (unknown key, missing key, bad DID,
 // bad listen address, bad label value, wrong type) yields an error naming the file, the key
 // and the problem, e.g. "config/prod.toml: labeler.did: 'did:foo' is not a valid DID".
+// All problems are collected and reported together, one per line (error.message joins them
+// with '\n'); error.code is an errc. Paths are kept as written (relative ones are resolved
+// against the working directory when used). A `listen` host of "localhost" is stored as
+// "127.0.0.1"; an IPv6 host is stored without its brackets, so `host` is always an IP literal.
 result<profile> load_profile(const std::filesystem::path& file);
+
+// Same checks as load_profile on TOML text; `file` only names the source in messages and is
+// stored in profile::file.
+result<profile> parse_profile(std::string_view toml_text, const std::filesystem::path& file);
+
+// Outcome of check_isolation: problems make `config check` fail, warnings do not.
+struct isolation_report {
+    std::vector<std::string> problems;
+    std::vector<std::string> warnings;
+    bool ok() const { return problems.empty(); }
+};
+
+// Checks that validated profiles can run side by side without touching each other's state:
+// distinct environment names; storage paths neither equal nor nested (compared as absolute,
+// canonical paths); distinct signing key files and, when the files exist, distinct keys
+// (did:key); listen addresses that do not collide (same non-zero port on the same host or a
+// wildcard host). A shared labeler DID is a warning. A key file that exists but cannot be
+// loaded is a problem. Each line names the profile files involved.
+isolation_report check_isolation(const std::vector<profile>& profiles);
 
 }  // namespace labeler::config
