@@ -31,6 +31,18 @@ namespace prometheus { class Registry; }
 
 namespace labeler::storage {
 
+// error::code values returned by the store.
+enum class store_errc : int {
+    io = 1,               // RocksDB reported an I/O error
+    stamp_mismatch = 2,   // folder belongs to another environment / labeler / key
+    corrupt = 3,          // a stored record does not parse (the message names the key)
+    locked = 4,           // another process has the folder open
+    failed = 5,           // an earlier commit failed; the store refuses further commits
+    invalid_argument = 6, // bad query or key (e.g. a URI containing 0x00)
+    not_found = 7,        // folder missing and create_if_missing = false
+    read_only = 8,        // write attempted on a read-only store
+};
+
 // Written when the data folder is created; checked on every open.
 struct stamp {
     std::string environment;      // profile name, e.g. "production"
@@ -89,16 +101,24 @@ public:
     std::uint64_t next_seq() const;   // seq the next append() will get
 
     // --- writes ---
+    // Records follow (follower, rkey) -> subject. Re-putting a known record is a no-op.
     void put_follow(std::string_view follower, std::string_view rkey, std::string_view subject);
+    // Forgets follow record (follower, rkey); a no-op when it is unknown (not ours / gone).
     void delete_follow(std::string_view follower, std::string_view rkey);
+    // Stores a non-active status; `active` removes the record.
     void set_account(std::string_view did, account_status status);
     // Appends a signed label; returns its seq. Updates the subject state and indexes so the
     // new entry becomes the current one for (uri, val).
+    // Returns 0 and writes nothing (idempotency) when the label changes nothing: its (uri, val,
+    // neg) equals the current entry for (uri, val), or it negates a value the subject never
+    // had (counted by skipped()); or when uri/src is empty or contains 0x00 (rejected()).
     std::uint64_t append(const label_fields& fields, std::string cbor);
     // The source position this batch covers ("jetstream", "firehose", "file:<path>" ...).
     void set_cursor(std::string_view source, std::uint64_t cursor);
 
     std::size_t appended() const;     // labels appended so far
+    std::size_t skipped() const;      // appends skipped because they changed nothing
+    std::size_t rejected() const;     // writes refused: a key part was empty or contained 0x00
     bool empty() const;               // nothing to write at all
 
 private:

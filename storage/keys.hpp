@@ -1,0 +1,85 @@
+#pragma once
+// keys: the byte layout of every RocksDB key and value the label store writes. Pure functions,
+// no RocksDB types, so the codec is unit-tested on its own.
+//
+// Column families and their keys (BE8 = 8-byte big-endian unsigned, so byte order = seq order;
+// "+" = concatenation; 0x00 separates a variable-length part from what follows, which is why a
+// URI, DID, rkey or source name containing 0x00 is rejected before it reaches a key):
+//
+//   log       BE8(seq)                      -> label DAG-CBOR, exactly as served
+//   by_uri    uri + 0x00 + BE8(seq)         -> src      (only the current entry per (uri, val))
+//   by_src    src + 0x00 + BE8(seq)         -> uri      (only the current entry per (uri, val))
+//   current   BE8(seq)                      -> uri + 0x00 + src   (current entries, any uri)
+//   state     uri                           -> encode_state(subject_state)
+//   follows   follower + 0x00 + rkey        -> subject DID
+//   accounts  did                           -> one status byte (only non-active accounts)
+//   meta      "schema"                      -> decimal schema version ("1")
+//             "stamp"                       -> encode_stamp(stamp)
+//             "last_seq"                    -> BE8
+//             "n/log" "n/current" "n/follows" -> BE8 maintained counters (for stats/metrics)
+//             "cursor/" + source            -> BE8 source cursor
+//
+// Because uri+0x00 sorts before uri+anything-else, every by_uri key of one exact URI is in the
+// contiguous range [uri+0x00, uri+0x01), and every key of URIs starting with prefix P lies in
+// [P, P+1) where P+1 is P with its last byte incremented (see prefix_successor). Matching is
+// exact bytes: '_' '%' and upper case have no special meaning.
+//
+// The state value: version byte 1, varint count, then per value (sorted by val):
+//   varint len + val, varint seq, varint len + cts, flags byte (bit0 neg, bit1 has exp),
+//   [varint len + exp].
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/common/result.hpp"
+#include "storage/label_store.hpp"
+#include "storage/types.hpp"
+
+namespace labeler::storage::keys {
+
+inline constexpr std::string_view kSchemaVersion = "1";
+
+// 8-byte big-endian encoding of v.
+std::string be8(std::uint64_t v);
+void append_be8(std::string& out, std::uint64_t v);
+// Decodes 8 big-endian bytes; nullopt unless `in` is exactly 8 bytes.
+std::optional<std::uint64_t> read_be8(std::string_view in);
+
+// True when s can be part of a key (contains no 0x00 byte).
+inline bool key_safe(std::string_view s) { return s.find('\0') == std::string_view::npos; }
+
+// name + 0x00 + BE8(seq): by_uri and by_src keys.
+std::string name_seq(std::string_view name, std::uint64_t seq);
+// Splits a by_uri/by_src key back into (name, seq); nullopt when malformed.
+std::optional<std::pair<std::string_view, std::uint64_t>> split_name_seq(std::string_view key);
+
+// follower + 0x00 + rkey.
+std::string follow_key(std::string_view follower, std::string_view rkey);
+// follower + 0x00: the common prefix of every follow record of one follower.
+std::string follow_prefix(std::string_view follower);
+// Splits a follows key into (follower, rkey); nullopt when malformed.
+std::optional<std::pair<std::string_view, std::string_view>> split_follow_key(std::string_view k);
+
+// uri + 0x00 + src: the value of a `current` entry; split_current reverses it.
+std::string current_value(std::string_view uri, std::string_view src);
+std::optional<std::pair<std::string_view, std::string_view>> split_current(std::string_view v);
+
+// The smallest string greater than every string that starts with `prefix`, or nullopt when no
+// such bound exists (prefix empty or all 0xff bytes: the range is unbounded above).
+std::optional<std::string> prefix_successor(std::string_view prefix);
+
+// "cursor/" + source.
+std::string cursor_key(std::string_view source);
+
+// Compact encoding of a subject's state (see the header comment). Labels are written in the
+// order given; callers keep them sorted by val.
+std::string encode_state(const subject_state& s);
+// Strict decode; the error names `key` (the subject URI) and what was wrong.
+result<subject_state> decode_state(std::string_view in, std::string_view key);
+
+// Stamp: version byte 1 then three varint-length-prefixed strings.
+std::string encode_stamp(const stamp& s);
+result<stamp> decode_stamp(std::string_view in);
+
+}  // namespace labeler::storage::keys

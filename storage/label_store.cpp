@@ -1,0 +1,899 @@
+// label_store on RocksDB. Key layout: storage/keys.hpp. Design notes: docs/storage.md.
+#include "storage/label_store.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+
+#include "src/common/log.hpp"
+#include "storage/keys.hpp"
+
+namespace labeler::storage {
+namespace {
+
+const logger kLog{"storage"};
+
+enum cf_id : std::size_t {
+    cf_default, cf_log, cf_by_uri, cf_by_src, cf_current, cf_state, cf_follows, cf_accounts,
+    cf_meta, cf_count
+};
+constexpr const char* kCfNames[cf_count] = {"default", "log",     "by_uri",   "by_src", "current",
+                                            "state",   "follows", "accounts", "meta"};
+
+constexpr std::string_view kMetaSchema = "schema";
+constexpr std::string_view kMetaStamp = "stamp";
+constexpr std::string_view kMetaLastSeq = "last_seq";
+constexpr std::string_view kMetaLogCount = "n/log";
+constexpr std::string_view kMetaCurrentCount = "n/current";
+constexpr std::string_view kMetaFollowCount = "n/follows";
+
+// A prefix pattern whose by_uri range holds more keys than this is answered by scanning
+// `current` in seq order instead (see query()).
+constexpr std::size_t kPrefixRangeBudget = 16384;
+
+rocksdb::Slice sl(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+error io_error(std::string_view what, const rocksdb::Status& s) {
+    return error(int(store_errc::io), fmt::format("{}: {}", what, s.ToString()));
+}
+error corrupt(std::string msg) { return error(int(store_errc::corrupt), std::move(msg)); }
+error invalid(std::string msg) { return error(int(store_errc::invalid_argument), std::move(msg)); }
+
+std::string stamp_text(const stamp& s) {
+    return fmt::format("environment \"{}\" (labeler {}, key {})", s.environment, s.labeler_did,
+                       s.key_fingerprint);
+}
+
+std::uint64_t directory_bytes(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::uint64_t total = 0;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec)) {
+            auto n = it->file_size(fec);
+            if (!fec) total += n;
+        }
+    }
+    return total;
+}
+
+// Metrics of the store; only built when a registry is given.
+struct probe {
+    explicit probe(prometheus::Registry& r)
+        : commits(prometheus::BuildCounter()
+                      .Name("labeler_storage_commits_total")
+                      .Help("WriteBatches committed to the label store")
+                      .Register(r)
+                      .Add({})),
+          commit_failures(prometheus::BuildCounter()
+                              .Name("labeler_storage_commit_failures_total")
+                              .Help("Commits that failed (the store then refuses further commits)")
+                              .Register(r)
+                              .Add({})),
+          commit_seconds(prometheus::BuildHistogram()
+                             .Name("labeler_storage_commit_seconds")
+                             .Help("Time to write (and sync) one WriteBatch")
+                             .Register(r)
+                             .Add({}, prometheus::Histogram::BucketBoundaries{
+                                          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                          0.25, 0.5, 1.0, 2.5})),
+          appended(prometheus::BuildCounter()
+                       .Name("labeler_storage_labels_appended_total")
+                       .Help("Labels appended to the label log")
+                       .Register(r)
+                       .Add({})),
+          last_seq(prometheus::BuildGauge()
+                       .Name("labeler_storage_last_seq")
+                       .Help("Sequence number of the newest label in the log")
+                       .Register(r)
+                       .Add({})),
+          log_entries(prometheus::BuildGauge()
+                          .Name("labeler_storage_log_entries")
+                          .Help("Entries in the label log (including negations)")
+                          .Register(r)
+                          .Add({})),
+          current_labels(prometheus::BuildGauge()
+                             .Name("labeler_storage_current_labels")
+                             .Help("(subject, value) pairs whose latest entry is positive")
+                             .Register(r)
+                             .Add({})),
+          follow_records(prometheus::BuildGauge()
+                             .Name("labeler_storage_follow_records")
+                             .Help("Follow records that target the labeler")
+                             .Register(r)
+                             .Add({})),
+          disk_bytes(prometheus::BuildGauge()
+                         .Name("labeler_storage_disk_bytes")
+                         .Help("Bytes used by the data folder (refreshed every few seconds)")
+                         .Register(r)
+                         .Add({})) {}
+
+    prometheus::Counter& commits;
+    prometheus::Counter& commit_failures;
+    prometheus::Histogram& commit_seconds;
+    prometheus::Counter& appended;
+    prometheus::Gauge& last_seq;
+    prometheus::Gauge& log_entries;
+    prometheus::Gauge& current_labels;
+    prometheus::Gauge& follow_records;
+    prometheus::Gauge& disk_bytes;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// label_store::impl: the open database, its column families, the in-memory copies of the
+// counters (atomics, written by the writer after each commit, read by anyone), and the
+// background WAL syncer of sync_mode::interval.
+struct label_store::impl {
+    store_options opts;
+    rocksdb::DB* db = nullptr;  // owned; closed in ~impl after the handles are destroyed
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    std::shared_ptr<rocksdb::Cache> cache;
+    stamp data_stamp;
+
+    std::atomic<std::uint64_t> last_seq{0};
+    std::atomic<std::uint64_t> n_log{0};
+    std::atomic<std::uint64_t> n_current{0};
+    std::atomic<std::uint64_t> n_follows{0};
+    std::atomic<bool> failed{false};
+    std::atomic<bool> unsynced{false};
+
+    std::unique_ptr<probe> metrics;
+    std::chrono::steady_clock::time_point disk_refreshed{};
+
+    std::thread syncer;
+    std::mutex sync_mu;
+    std::condition_variable sync_cv;
+    bool stopping = false;
+
+    rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return cfs[id]; }
+
+    ~impl() {
+        if (syncer.joinable()) {
+            {
+                std::lock_guard lk(sync_mu);
+                stopping = true;
+            }
+            sync_cv.notify_all();
+            syncer.join();
+        }
+        if (!db) return;
+        if (!opts.read_only) {
+            auto s = db->FlushWAL(true);
+            if (!s.ok()) kLog.error("syncing the WAL on close failed: {}", s.ToString());
+        }
+        for (auto* h : cfs)
+            if (h) db->DestroyColumnFamilyHandle(h);
+        cfs.clear();
+        auto s = db->Close();
+        if (!s.ok()) kLog.warn("closing {}: {}", opts.path.string(), s.ToString());
+        delete db;
+        db = nullptr;
+    }
+
+    void sync_loop() {
+        std::unique_lock lk(sync_mu);
+        while (!stopping) {
+            sync_cv.wait_for(lk, opts.sync_interval);
+            if (stopping) break;
+            if (!unsynced.exchange(false)) continue;
+            lk.unlock();
+            auto s = db->SyncWAL();
+            lk.lock();
+            if (!s.ok()) {
+                kLog.error("periodic WAL sync failed, refusing further commits: {}", s.ToString());
+                failed = true;
+            }
+        }
+    }
+
+    void refresh_gauges(bool force_disk) {
+        if (!metrics) return;
+        metrics->last_seq.Set(double(last_seq.load()));
+        metrics->log_entries.Set(double(n_log.load()));
+        metrics->current_labels.Set(double(n_current.load()));
+        metrics->follow_records.Set(double(n_follows.load()));
+        auto now = std::chrono::steady_clock::now();
+        if (force_disk || now - disk_refreshed > std::chrono::seconds(5)) {
+            disk_refreshed = now;
+            metrics->disk_bytes.Set(double(directory_bytes(opts.path)));
+        }
+    }
+
+    // Reads a BE8 counter from meta; 0 when absent.
+    result<std::uint64_t> read_counter(std::string_view key) const {
+        std::string v;
+        auto s = db->Get(rocksdb::ReadOptions(), cf(cf_meta), sl(key), &v);
+        if (s.IsNotFound()) return std::uint64_t{0};
+        if (!s.ok()) return io_error(fmt::format("reading meta/{}", key), s);
+        auto n = keys::read_be8(v);
+        if (!n) return corrupt(fmt::format("corrupt meta/{}: expected 8 bytes, got {}", key, v.size()));
+        return *n;
+    }
+};
+
+// ------------------------------------------------------------------------------------------
+// write_batch::impl: a WriteBatchWithIndex (so reads see the batch's own writes), the decoded
+// states of the subjects this batch touched (written into the batch at commit), the appended
+// entries, the cursors, and the counter deltas.
+struct write_batch::impl {
+    struct cached_state {
+        subject_state st;
+        bool dirty = false;
+    };
+
+    label_store::impl* store = nullptr;
+    rocksdb::WriteBatchWithIndex wb{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+    std::uint64_t base_seq = 0;
+    std::vector<std::shared_ptr<log_entry>> entries;
+    std::unordered_map<std::string, cached_state> states;
+    std::vector<std::pair<std::string, std::uint64_t>> cursors;
+    std::int64_t d_current = 0;
+    std::int64_t d_follows = 0;
+    std::size_t ops = 0;       // follow/account writes that changed something
+    std::size_t rejected = 0;  // writes refused because a key part contained 0x00
+    std::size_t skipped = 0;   // appends identical to the current entry
+    std::optional<error> err;  // first read error; commit() refuses the batch
+
+    rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return store->cf(id); }
+
+    void record(error e) {
+        kLog.error("write batch: {}", e.message);
+        if (!err) err = std::move(e);
+    }
+
+    // Value of `key` in batch + store; nullopt when absent.
+    result<std::optional<std::string>> get(cf_id id, std::string_view key) {
+        std::string v;
+        auto s = wb.GetFromBatchAndDB(store->db, rocksdb::ReadOptions(), cf(id), sl(key), &v);
+        if (s.IsNotFound()) return std::optional<std::string>{};
+        if (!s.ok()) return io_error(fmt::format("reading {}", kCfNames[id]), s);
+        return std::optional<std::string>{std::move(v)};
+    }
+
+    result<cached_state*> load_state(std::string_view uri) {
+        std::string key(uri);
+        if (auto it = states.find(key); it != states.end()) return &it->second;
+        auto v = get(cf_state, uri);
+        if (!v) return v.error();
+        cached_state cs;
+        if (*v) {
+            auto st = keys::decode_state(**v, uri);
+            if (!st) return st.error();
+            cs.st = std::move(*st);
+        }
+        return &states.emplace(std::move(key), std::move(cs)).first->second;
+    }
+};
+
+write_batch::write_batch(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+write_batch::write_batch(write_batch&&) noexcept = default;
+write_batch& write_batch::operator=(write_batch&&) noexcept = default;
+write_batch::~write_batch() = default;
+
+result<std::optional<std::string>> write_batch::follow_subject(std::string_view follower,
+                                                               std::string_view rkey) {
+    if (!keys::key_safe(follower)) return std::optional<std::string>{};
+    return impl_->get(cf_follows, keys::follow_key(follower, rkey));
+}
+
+result<std::size_t> write_batch::follow_count(std::string_view follower) {
+    if (!keys::key_safe(follower)) return std::size_t{0};
+    auto& I = *impl_;
+    auto prefix = keys::follow_prefix(follower);
+    auto upper = *keys::prefix_successor(prefix);  // prefix ends in 0x00: always has one
+    rocksdb::Slice upper_slice = sl(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(I.wb.NewIteratorWithBase(
+        I.cf(cf_follows), I.store->db->NewIterator(ro, I.cf(cf_follows)), &ro));
+    std::size_t n = 0;
+    for (it->Seek(sl(prefix)); it->Valid() && it->key().starts_with(sl(prefix)); it->Next()) ++n;
+    if (!it->status().ok()) return io_error("counting follow records", it->status());
+    return n;
+}
+
+result<subject_state> write_batch::state(std::string_view uri) {
+    if (!keys::key_safe(uri)) return subject_state{};
+    auto cs = impl_->load_state(uri);
+    if (!cs) return cs.error();
+    return (*cs)->st;
+}
+
+result<account_status> write_batch::account(std::string_view did) {
+    if (!keys::key_safe(did)) return account_status::active;
+    auto v = impl_->get(cf_accounts, did);
+    if (!v) return v.error();
+    if (!*v) return account_status::active;
+    if ((*v)->size() != 1 || std::uint8_t((**v)[0]) > 5)
+        return corrupt(fmt::format("corrupt account status for \"{}\"", did));
+    return account_status(std::uint8_t((**v)[0]));
+}
+
+std::uint64_t write_batch::next_seq() const {
+    return impl_->base_seq + impl_->entries.size() + 1;
+}
+
+void write_batch::put_follow(std::string_view follower, std::string_view rkey,
+                             std::string_view subject) {
+    auto& I = *impl_;
+    if (!keys::key_safe(follower) || !keys::key_safe(rkey) || follower.empty()) {
+        ++I.rejected;
+        return;
+    }
+    auto key = keys::follow_key(follower, rkey);
+    auto old = I.get(cf_follows, key);
+    if (!old) return I.record(old.error());
+    if (*old && **old == subject) return;  // already known: no-op
+    if (!*old) ++I.d_follows;
+    I.wb.Put(I.cf(cf_follows), sl(key), sl(subject));
+    ++I.ops;
+}
+
+void write_batch::delete_follow(std::string_view follower, std::string_view rkey) {
+    auto& I = *impl_;
+    if (!keys::key_safe(follower) || !keys::key_safe(rkey)) {
+        ++I.rejected;
+        return;
+    }
+    auto key = keys::follow_key(follower, rkey);
+    auto old = I.get(cf_follows, key);
+    if (!old) return I.record(old.error());
+    if (!*old) return;  // unknown record (not ours, or already deleted): no-op
+    --I.d_follows;
+    I.wb.Delete(I.cf(cf_follows), sl(key));
+    ++I.ops;
+}
+
+void write_batch::set_account(std::string_view did, account_status status) {
+    auto& I = *impl_;
+    if (!keys::key_safe(did) || did.empty()) {
+        ++I.rejected;
+        return;
+    }
+    if (status == account_status::active) {
+        I.wb.Delete(I.cf(cf_accounts), sl(did));
+    } else {
+        char b = char(status);
+        I.wb.Put(I.cf(cf_accounts), sl(did), rocksdb::Slice(&b, 1));
+    }
+    ++I.ops;
+}
+
+std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
+    auto& I = *impl_;
+    if (f.uri.empty() || !keys::key_safe(f.uri) || !keys::key_safe(f.src)) {
+        ++I.rejected;
+        return 0;
+    }
+    auto cs = I.load_state(f.uri);
+    if (!cs) {
+        I.record(cs.error());
+        return 0;
+    }
+    auto& labels = (*cs)->st.labels;
+    auto pos = std::lower_bound(labels.begin(), labels.end(), f.val,
+                                [](const held_label& l, const std::string& v) { return l.val < v; });
+    held_label* old = (pos != labels.end() && pos->val == f.val) ? &*pos : nullptr;
+    // Idempotency: the same (uri, val, neg) as the current entry, or a negation of a value the
+    // subject never had, changes nothing and is skipped.
+    if (old ? old->neg == f.neg : f.neg) {
+        ++I.skipped;
+        return 0;
+    }
+    const std::uint64_t seq = I.base_seq + I.entries.size() + 1;
+    if (old) {
+        // The old entry leaves the indexes; its log entry stays for replay.
+        auto cur = I.get(cf_current, keys::be8(old->seq));
+        if (!cur) {
+            I.record(cur.error());
+            return 0;
+        }
+        auto parts = *cur ? keys::split_current(**cur) : std::nullopt;
+        if (!parts || parts->first != f.uri) {
+            I.record(corrupt(fmt::format("index entry current/{} of subject \"{}\" value \"{}\" is "
+                                         "missing or corrupt", old->seq, f.uri, f.val)));
+            return 0;
+        }
+        I.wb.Delete(I.cf(cf_by_src), sl(keys::name_seq(parts->second, old->seq)));
+        I.wb.Delete(I.cf(cf_by_uri), sl(keys::name_seq(f.uri, old->seq)));
+        I.wb.Delete(I.cf(cf_current), sl(keys::be8(old->seq)));
+        if (!old->neg) --I.d_current;
+    }
+    if (!f.neg) ++I.d_current;
+
+    auto seq_key = keys::be8(seq);
+    I.wb.Put(I.cf(cf_log), sl(seq_key), sl(cbor));
+    I.wb.Put(I.cf(cf_by_uri), sl(keys::name_seq(f.uri, seq)), sl(f.src));
+    I.wb.Put(I.cf(cf_by_src), sl(keys::name_seq(f.src, seq)), sl(f.uri));
+    I.wb.Put(I.cf(cf_current), sl(seq_key), sl(keys::current_value(f.uri, f.src)));
+
+    held_label h{f.val, seq, f.cts, f.neg, f.exp};
+    if (old) *old = std::move(h);
+    else labels.insert(pos, std::move(h));
+    (*cs)->dirty = true;
+
+    I.entries.push_back(std::make_shared<log_entry>(log_entry{seq, std::move(cbor)}));
+    return seq;
+}
+
+void write_batch::set_cursor(std::string_view source, std::uint64_t cursor) {
+    auto& cs = impl_->cursors;
+    for (auto& [s, c] : cs)
+        if (s == source) {
+            c = cursor;
+            return;
+        }
+    cs.emplace_back(std::string(source), cursor);
+}
+
+std::size_t write_batch::appended() const { return impl_->entries.size(); }
+std::size_t write_batch::rejected() const { return impl_->rejected; }
+std::size_t write_batch::skipped() const { return impl_->skipped; }
+
+bool write_batch::empty() const {
+    return impl_->entries.empty() && impl_->ops == 0 && impl_->cursors.empty();
+}
+
+// ------------------------------------------------------------------------------------------
+
+label_store::label_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+label_store::~label_store() = default;
+
+result<std::unique_ptr<label_store>> label_store::open(const store_options& options,
+                                                       prometheus::Registry* registry) {
+    namespace fs = std::filesystem;
+    const std::string where = options.path.string();
+    const auto& want = options.expected;
+    const bool want_empty =
+        want.environment.empty() && want.labeler_did.empty() && want.key_fingerprint.empty();
+    if (!options.read_only &&
+        (want.environment.empty() || want.labeler_did.empty() || want.key_fingerprint.empty()))
+        return invalid(fmt::format("opening data folder {}: the expected stamp must name the "
+                                   "environment, the labeler DID and the key", where));
+    if (options.sync == store_options::sync_mode::interval && options.sync_interval.count() <= 0)
+        return invalid("storage sync interval must be positive");
+
+    std::error_code ec;
+    const bool exists = fs::exists(options.path / "CURRENT", ec);
+    if (!exists) {
+        if (options.read_only || !options.create_if_missing)
+            return error(int(store_errc::not_found),
+                         fmt::format("data folder {} holds no label store", where));
+        if (fs::exists(options.path, ec) && !fs::is_empty(options.path, ec))
+            return invalid(fmt::format("data folder {} is not empty but holds no label store; "
+                                       "refusing to create one there", where));
+        fs::create_directories(options.path, ec);
+        if (ec) return error(int(store_errc::io),
+                             fmt::format("creating data folder {}: {}", where, ec.message()));
+    }
+
+    auto I = std::make_unique<impl>();
+    I->opts = options;
+    I->cache = rocksdb::NewLRUCache(std::max<std::size_t>(options.block_cache_bytes, 1u << 20));
+
+    rocksdb::DBOptions dbo;
+    dbo.create_if_missing = !options.read_only;
+    dbo.create_missing_column_families = !options.read_only;
+    dbo.max_background_jobs = 2;
+    dbo.bytes_per_sync = 1 << 20;
+    dbo.max_total_wal_size = 256u << 20;
+    dbo.max_log_file_size = 8u << 20;
+    dbo.keep_log_file_num = 3;
+    dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+    auto table = [&](bool bloom, std::size_t block_size) {
+        rocksdb::BlockBasedTableOptions t;
+        t.block_cache = I->cache;
+        t.block_size = block_size;
+        if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        return rocksdb::NewBlockBasedTableFactory(t);
+    };
+    std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+    for (std::size_t i = 0; i < cf_count; ++i) {
+        rocksdb::ColumnFamilyOptions co;
+        co.level_compaction_dynamic_level_bytes = true;
+        const bool point = i == cf_state || i == cf_follows || i == cf_accounts || i == cf_meta ||
+                           i == cf_current;
+        co.table_factory.reset(table(point, i == cf_log ? 16 * 1024 : 4 * 1024));
+        co.write_buffer_size = (i == cf_log ? 64u : 16u) << 20;
+        descs.emplace_back(kCfNames[i], co);
+    }
+
+    rocksdb::Status s;
+    if (options.read_only) {
+        std::vector<std::string> existing;
+        s = rocksdb::DB::ListColumnFamilies(dbo, where, &existing);
+        if (!s.ok()) return io_error(fmt::format("opening data folder {}", where), s);
+        for (auto& d : descs)
+            if (std::find(existing.begin(), existing.end(), d.name) == existing.end())
+                return corrupt(fmt::format("data folder {} is not a label store (no column family "
+                                           "\"{}\")", where, d.name));
+        s = rocksdb::DB::OpenForReadOnly(dbo, where, descs, &I->cfs, &I->db);
+    } else {
+        s = rocksdb::DB::Open(dbo, where, descs, &I->cfs, &I->db);
+    }
+    if (!s.ok()) {
+        I->db = nullptr;
+        I->cfs.clear();
+        if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+            return error(int(store_errc::locked),
+                         fmt::format("data folder {} is in use by another process ({})", where,
+                                     s.ToString()));
+        if (s.IsCorruption())
+            return corrupt(fmt::format("data folder {} is corrupt: {}", where, s.ToString()));
+        return io_error(fmt::format("opening data folder {}", where), s);
+    }
+
+    // Schema and environment stamp.
+    std::string schema, stamp_bytes;
+    auto gs = I->db->Get(rocksdb::ReadOptions(), I->cf(cf_meta), sl(kMetaSchema), &schema);
+    if (!gs.ok() && !gs.IsNotFound()) return io_error("reading meta/schema", gs);
+    const bool has_schema = gs.ok();
+    gs = I->db->Get(rocksdb::ReadOptions(), I->cf(cf_meta), sl(kMetaStamp), &stamp_bytes);
+    if (!gs.ok() && !gs.IsNotFound()) return io_error("reading meta/stamp", gs);
+    const bool has_stamp = gs.ok();
+    if (has_schema != has_stamp)
+        return corrupt(fmt::format("data folder {} has a {} but no {}", where,
+                                   has_schema ? "schema version" : "stamp",
+                                   has_schema ? "environment stamp" : "schema version"));
+    if (has_schema && schema != keys::kSchemaVersion)
+        return error(int(store_errc::corrupt),
+                     fmt::format("data folder {} has schema version {}; this build reads {}",
+                                 where, schema, keys::kSchemaVersion));
+    if (has_stamp) {
+        auto st = keys::decode_stamp(stamp_bytes);
+        if (!st) return corrupt(fmt::format("data folder {}: {}", where, st.error().message));
+        I->data_stamp = std::move(*st);
+        const auto& have = I->data_stamp;
+        if (!(options.read_only && want_empty)) {
+            std::vector<std::string_view> differ;
+            if (have.environment != want.environment) differ.push_back("environment");
+            if (have.labeler_did != want.labeler_did) differ.push_back("labeler DID");
+            if (have.key_fingerprint != want.key_fingerprint) differ.push_back("signing key");
+            if (!differ.empty())
+                return error(int(store_errc::stamp_mismatch),
+                             fmt::format("data folder {} was created for {} but this profile is {}; "
+                                         "{} differ{}; refusing to mix environments",
+                                         where, stamp_text(have), stamp_text(want),
+                                         fmt::join(differ, ", "), differ.size() == 1 ? "s" : ""));
+        }
+    } else if (options.read_only) {
+        return corrupt(fmt::format("data folder {} has no environment stamp", where));
+    } else {
+        rocksdb::WriteBatch b;
+        b.Put(I->cf(cf_meta), sl(kMetaSchema), sl(keys::kSchemaVersion));
+        b.Put(I->cf(cf_meta), sl(kMetaStamp), sl(keys::encode_stamp(want)));
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        auto ws = I->db->Write(wo, &b);
+        if (!ws.ok()) return io_error(fmt::format("stamping data folder {}", where), ws);
+        I->data_stamp = want;
+        kLog.info("created data folder {} for {}", where, stamp_text(want));
+    }
+
+    for (auto [key, dst] : {std::pair{kMetaLastSeq, &I->last_seq}, std::pair{kMetaLogCount, &I->n_log},
+                            std::pair{kMetaCurrentCount, &I->n_current},
+                            std::pair{kMetaFollowCount, &I->n_follows}}) {
+        auto v = I->read_counter(key);
+        if (!v) return v.error();
+        dst->store(*v);
+    }
+
+    if (registry) I->metrics = std::make_unique<probe>(*registry);
+    I->refresh_gauges(true);
+    if (!options.read_only && options.sync == store_options::sync_mode::interval)
+        I->syncer = std::thread([p = I.get()] { p->sync_loop(); });
+    kLog.info("opened data folder {} ({}): last seq {}, {} follow records", where,
+              stamp_text(I->data_stamp), I->last_seq.load(), I->n_follows.load());
+    return std::unique_ptr<label_store>(new label_store(std::move(I)));
+}
+
+write_batch label_store::begin() {
+    auto p = std::make_unique<write_batch::impl>();
+    p->store = impl_.get();
+    p->base_seq = impl_->last_seq.load();
+    return write_batch(std::move(p));
+}
+
+result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
+    auto& S = *impl_;
+    if (!batch.impl_) return invalid("commit of a moved-from write batch");
+    auto& B = *batch.impl_;
+    if (B.store != &S) return invalid("commit of a write batch begun on another store");
+    if (S.opts.read_only)
+        return error(int(store_errc::read_only), "the label store is open read-only");
+    if (S.failed)
+        return error(int(store_errc::failed),
+                     "the label store refuses commits after an earlier write failure");
+    if (B.err) return *B.err;
+    if (B.base_seq != S.last_seq.load())
+        return invalid(fmt::format("write batch begun at seq {} but the store is at {}: batches "
+                                   "must be committed one at a time", B.base_seq, S.last_seq.load()));
+    std::vector<shared_entry> out;
+    if (batch.empty()) return out;
+
+    for (auto& [uri, cs] : B.states)
+        if (cs.dirty) B.wb.Put(S.cf(cf_state), sl(uri), sl(keys::encode_state(cs.st)));
+    for (auto& [source, c] : B.cursors)
+        B.wb.Put(S.cf(cf_meta), sl(keys::cursor_key(source)), sl(keys::be8(c)));
+    const std::uint64_t new_last = B.base_seq + B.entries.size();
+    const std::uint64_t new_log = S.n_log.load() + B.entries.size();
+    const std::uint64_t new_current = std::uint64_t(std::int64_t(S.n_current.load()) + B.d_current);
+    const std::uint64_t new_follows = std::uint64_t(std::int64_t(S.n_follows.load()) + B.d_follows);
+    if (!B.entries.empty()) {
+        B.wb.Put(S.cf(cf_meta), sl(kMetaLastSeq), sl(keys::be8(new_last)));
+        B.wb.Put(S.cf(cf_meta), sl(kMetaLogCount), sl(keys::be8(new_log)));
+        B.wb.Put(S.cf(cf_meta), sl(kMetaCurrentCount), sl(keys::be8(new_current)));
+    }
+    if (B.d_follows != 0) B.wb.Put(S.cf(cf_meta), sl(kMetaFollowCount), sl(keys::be8(new_follows)));
+
+    rocksdb::WriteOptions wo;
+    wo.sync = S.opts.sync == store_options::sync_mode::every_batch;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = S.db->Write(wo, B.wb.GetWriteBatch());
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!s.ok()) {
+        S.failed = true;
+        if (S.metrics) S.metrics->commit_failures.Increment();
+        auto e = io_error(fmt::format("committing {} labels to {}", B.entries.size(),
+                                      S.opts.path.string()), s);
+        kLog.error("{}; the store refuses further commits", e.message);
+        return e;
+    }
+    if (!wo.sync) S.unsynced = true;
+    S.last_seq = new_last;
+    S.n_log = new_log;
+    S.n_current = new_current;
+    S.n_follows = new_follows;
+    if (S.metrics) {
+        S.metrics->commits.Increment();
+        S.metrics->commit_seconds.Observe(secs);
+        S.metrics->appended.Increment(double(B.entries.size()));
+        S.refresh_gauges(false);
+    }
+    out.reserve(B.entries.size());
+    for (auto& e : B.entries) out.push_back(std::move(e));
+    B.entries.clear();
+    batch.impl_.reset();
+    return out;
+}
+
+std::uint64_t label_store::last_seq() const { return impl_->last_seq.load(); }
+
+std::optional<std::uint64_t> label_store::cursor(std::string_view source) const {
+    std::string v;
+    auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_meta), sl(keys::cursor_key(source)),
+                            &v);
+    if (!s.ok()) {
+        if (!s.IsNotFound()) kLog.error("reading cursor {}: {}", source, s.ToString());
+        return std::nullopt;
+    }
+    auto c = keys::read_be8(v);
+    if (!c) kLog.error("corrupt cursor meta/cursor/{} ({} bytes)", source, v.size());
+    return c;
+}
+
+result<std::vector<log_entry>> label_store::read_log(std::uint64_t after_seq,
+                                                     std::size_t max) const {
+    std::vector<log_entry> out;
+    if (max == 0 || after_seq == UINT64_MAX) return out;
+    out.reserve(std::min<std::size_t>(max, 4096));
+    rocksdb::ReadOptions ro;
+    if (max > 1000) ro.readahead_size = 2u << 20;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(cf_log)));
+    for (it->Seek(sl(keys::be8(after_seq + 1))); it->Valid() && out.size() < max; it->Next()) {
+        auto seq = keys::read_be8(sv(it->key()));
+        if (!seq) return corrupt(fmt::format("corrupt log key of {} bytes", it->key().size()));
+        out.push_back(log_entry{*seq, it->value().ToString()});
+    }
+    if (!it->status().ok()) return io_error("reading the label log", it->status());
+    return out;
+}
+
+result<query_response> label_store::query(const query_request& q) const {
+    auto& S = *impl_;
+    if (q.patterns.empty()) return invalid("queryLabels needs at least one uri pattern");
+    if (q.limit == 0 || q.limit > 10000) return invalid("queryLabels limit out of range");
+    for (auto& p : q.patterns) {
+        auto star = p.find('*');
+        if (star != std::string::npos && star + 1 != p.size())
+            return invalid(fmt::format("invalid pattern \"{}\": '*' is only allowed at the end", p));
+        if (!keys::key_safe(p)) return invalid("invalid pattern: contains a NUL byte");
+    }
+    for (auto& s : q.sources)
+        if (!keys::key_safe(s)) return invalid("invalid source: contains a NUL byte");
+    query_response resp;
+    if (q.after_seq == UINT64_MAX) return resp;
+
+    const std::size_t want = q.limit + 1;  // one more than asked: tells whether more follow
+    const std::uint64_t from = q.after_seq + 1;
+    const std::set<std::string, std::less<>> sources(q.sources.begin(), q.sources.end());
+    auto source_ok = [&](std::string_view src) { return sources.empty() || sources.count(src); };
+
+    const rocksdb::Snapshot* snap = S.db->GetSnapshot();
+    struct release {
+        rocksdb::DB* db;
+        const rocksdb::Snapshot* s;
+        ~release() { db->ReleaseSnapshot(s); }
+    } release_snap{S.db, snap};
+    rocksdb::ReadOptions base;
+    base.snapshot = snap;
+
+    std::vector<std::uint64_t> seqs;
+    // Scans [lower, upper) of `id`; `take` returns false to stop. Returns the iterator status.
+    auto scan = [&](cf_id id, std::string_view lower, const std::optional<std::string>& upper,
+                    auto&& take) -> rocksdb::Status {
+        rocksdb::ReadOptions ro = base;
+        rocksdb::Slice ub;
+        if (upper) {
+            ub = sl(*upper);
+            ro.iterate_upper_bound = &ub;
+        }
+        std::unique_ptr<rocksdb::Iterator> it(S.db->NewIterator(ro, S.cf(id)));
+        for (it->Seek(sl(lower)); it->Valid(); it->Next())
+            if (!take(sv(it->key()), sv(it->value()))) break;
+        return it->status();
+    };
+    // `current` from the cursor, filtered by a URI prefix (empty = all) and the sources.
+    auto scan_current = [&](std::string_view prefix, std::vector<std::uint64_t>& out) {
+        std::size_t n = 0;
+        return scan(cf_current, keys::be8(from), std::nullopt, [&](auto k, auto v) {
+            auto seq = keys::read_be8(k);
+            auto parts = keys::split_current(v);
+            if (!seq || !parts) return true;  // skip malformed: never crash on bad data
+            if (parts->first.starts_with(prefix) && source_ok(parts->second)) {
+                out.push_back(*seq);
+                ++n;
+            }
+            return n < want;
+        });
+    };
+
+    const bool everything = std::find(q.patterns.begin(), q.patterns.end(), "*") != q.patterns.end();
+    rocksdb::Status st;
+    if (everything && sources.empty()) {
+        st = scan_current("", seqs);
+    } else if (everything) {
+        for (auto& src : sources) {
+            std::size_t n = 0;
+            st = scan(cf_by_src, keys::name_seq(src, from), keys::prefix_successor(src + '\0'),
+                      [&](auto k, auto) {
+                          if (auto p = keys::split_name_seq(k)) seqs.push_back(p->second), ++n;
+                          return n < want;
+                      });
+            if (!st.ok()) break;
+        }
+    } else {
+        for (auto& p : q.patterns) {
+            std::vector<std::uint64_t> found;
+            if (p.ends_with('*')) {
+                // Prefix: collect the by_uri range; past the budget, scan `current` in seq order.
+                std::string_view prefix(p.data(), p.size() - 1);
+                std::size_t scanned = 0;
+                bool over_budget = false;
+                st = scan(cf_by_uri, prefix, keys::prefix_successor(prefix), [&](auto k, auto v) {
+                    if (++scanned > kPrefixRangeBudget) {
+                        over_budget = true;
+                        return false;
+                    }
+                    auto parts = keys::split_name_seq(k);
+                    if (parts && parts->second >= from && source_ok(v)) found.push_back(parts->second);
+                    return true;
+                });
+                if (st.ok() && over_budget) {
+                    found.clear();
+                    st = scan_current(prefix, found);
+                } else {
+                    std::sort(found.begin(), found.end());
+                    if (found.size() > want) found.resize(want);
+                }
+            } else {
+                std::size_t n = 0;
+                st = scan(cf_by_uri, keys::name_seq(p, from), keys::prefix_successor(p + '\0'),
+                          [&](auto k, auto v) {
+                              auto parts = keys::split_name_seq(k);
+                              if (parts && source_ok(v)) found.push_back(parts->second), ++n;
+                              return n < want;
+                          });
+            }
+            if (!st.ok()) break;
+            seqs.insert(seqs.end(), found.begin(), found.end());
+        }
+    }
+    if (!st.ok()) return io_error("queryLabels scan", st);
+
+    std::sort(seqs.begin(), seqs.end());
+    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+    if (seqs.size() > q.limit) {
+        seqs.resize(q.limit);
+        resp.next_cursor = seqs.back();
+    }
+    if (seqs.empty()) return resp;
+
+    std::vector<std::string> key_bytes;
+    key_bytes.reserve(seqs.size());
+    for (auto s : seqs) key_bytes.push_back(keys::be8(s));
+    std::vector<rocksdb::Slice> key_slices(key_bytes.begin(), key_bytes.end());
+    std::vector<rocksdb::PinnableSlice> values(seqs.size());
+    std::vector<rocksdb::Status> statuses(seqs.size());
+    S.db->MultiGet(base, S.cf(cf_log), seqs.size(), key_slices.data(), values.data(),
+                   statuses.data(), /*sorted_input=*/true);
+    resp.labels.reserve(seqs.size());
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        if (statuses[i].IsNotFound())
+            return corrupt(fmt::format("index points at log entry {} which does not exist", seqs[i]));
+        if (!statuses[i].ok()) return io_error(fmt::format("reading log entry {}", seqs[i]), statuses[i]);
+        resp.labels.push_back(log_entry{seqs[i], values[i].ToString()});
+    }
+    return resp;
+}
+
+result<subject_state> label_store::state(std::string_view uri) const {
+    if (!keys::key_safe(uri)) return invalid("subject URI contains a NUL byte");
+    std::string v;
+    auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf_state), sl(uri), &v);
+    if (s.IsNotFound()) return subject_state{};
+    if (!s.ok()) return io_error(fmt::format("reading state of \"{}\"", uri), s);
+    return keys::decode_state(v, uri);
+}
+
+result<std::vector<std::string>> label_store::followers(std::string_view after,
+                                                        std::size_t max) const {
+    std::vector<std::string> out;
+    if (max == 0) return out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_follows)));
+    if (after.empty()) it->SeekToFirst();
+    else it->Seek(sl(std::string(after) + '\x01'));
+    while (it->Valid() && out.size() < max) {
+        auto parts = keys::split_follow_key(sv(it->key()));
+        if (!parts) return corrupt(fmt::format("corrupt follows key of {} bytes", it->key().size()));
+        out.emplace_back(parts->first);
+        it->Seek(sl(out.back() + '\x01'));  // skip this follower's other records
+    }
+    if (!it->status().ok()) return io_error("listing followers", it->status());
+    return out;
+}
+
+store_stats label_store::stats() const {
+    store_stats s;
+    s.last_seq = impl_->last_seq.load();
+    s.log_entries = impl_->n_log.load();
+    s.current_labels = impl_->n_current.load();
+    s.follow_records = impl_->n_follows.load();
+    s.disk_bytes = directory_bytes(impl_->opts.path);
+    return s;
+}
+
+const stamp& label_store::data_stamp() const { return impl_->data_stamp; }
+
+result<void> label_store::flush() {
+    if (impl_->opts.read_only) return {};
+    auto s = impl_->db->FlushWAL(true);
+    if (!s.ok()) return io_error("syncing the WAL", s);
+    return {};
+}
+
+}  // namespace labeler::storage
