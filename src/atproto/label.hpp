@@ -16,6 +16,15 @@
 
 namespace labeler::atproto {
 
+// error::code values of decode_cbor() and validate() errors.
+enum class label_errc : int {
+    malformed = 1,   // not one well-formed DAG-CBOR map (or trailing bytes)
+    unknown_key,     // a key outside cid,cts,exp,neg,sig,src,uri,val,ver
+    wrong_type,      // a field of the wrong CBOR type
+    missing_field,   // ver, src, uri, val or cts absent
+    invalid_field,   // a field with a value the lexicon forbids
+};
+
 struct label {
     std::int64_t ver = 1;
     std::string src;                           // issuer DID
