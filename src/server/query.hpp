@@ -1,0 +1,24 @@
+#pragma once
+// com.atproto.label.queryLabels: parameter parsing and response rendering (protocol §4).
+// Pure functions, thread-safe; parsing runs on the network thread, rendering on the pool.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "src/common/result.hpp"
+#include "storage/label_store.hpp"
+
+namespace labeler::server {
+
+// Parses the raw query string (after '?', percent-encoded): repeated `uriPatterns` (required;
+// exact, or a prefix ending in '*'; '*' elsewhere is an error), repeated `sources` (DIDs),
+// `limit` 1..250 (default 50), `cursor` (decimal seq). Unknown parameters are ignored.
+// The error message is meant for the client (XRPC InvalidRequest).
+result<storage::query_request> parse_query_labels(std::string_view query);
+
+// {"cursor"?:"N","labels":[...]} — labels decoded from their stored CBOR and rendered as
+// com.atproto.label.defs#label JSON. Entries that fail to decode are skipped and counted in
+// *skipped (never expected: the store only holds labels we signed).
+std::string render_query_labels(const storage::query_response& r, std::size_t* skipped = nullptr);
+
+}  // namespace labeler::server

@@ -1,0 +1,93 @@
+#pragma once
+// Internal to src/server: the state every session shares (server::state), the connection
+// registry used for graceful shutdown, and `offload`, which runs blocking work (RocksDB) on
+// the blocking pool and resumes the calling coroutine on its own strand.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+
+#include "src/common/log.hpp"
+#include "src/server/hub.hpp"
+#include "src/server/metrics.hpp"
+#include "src/server/server.hpp"
+
+namespace labeler::server {
+
+inline constexpr logger server_log{"server"};
+
+// Anything the server must close on shutdown (HTTP sessions; WebSockets live in the hub).
+class connection {
+public:
+    virtual ~connection() = default;
+    virtual void shutdown() = 0;  // any thread; posts to the connection's strand
+};
+
+struct server::state {
+    state(boost::asio::io_context& ioc, server_deps deps)
+        : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
+          metrics(deps.metrics), pool(std::max(2u, deps.profile.server.threads)) {}
+
+    boost::asio::io_context& ioc;
+    const config::profile& profile;
+    storage::label_store& store;
+    labeler::health& health;
+    server_metrics metrics;
+    hub subscribers;
+    boost::asio::thread_pool pool;
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+    admin_handler admin;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::atomic<bool> stopping{false};
+
+    std::mutex conn_mu;
+    std::unordered_map<const connection*, std::weak_ptr<connection>> conns;
+
+    void add_connection(const std::shared_ptr<connection>& c) {
+        std::lock_guard lk(conn_mu);
+        conns[c.get()] = c;
+    }
+    void remove_connection(const connection* c) {
+        std::lock_guard lk(conn_mu);
+        conns.erase(c);
+    }
+};
+
+// Runs f() on `pool` and completes on the awaiting coroutine's executor (its strand).
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool& pool, F f) {
+    using R = std::invoke_result_t<F>;
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
+        [&pool](auto handler, F fn) {
+            auto ex = boost::asio::get_associated_executor(handler);
+            auto work = boost::asio::make_work_guard(ex);
+            boost::asio::post(pool, [fn = std::move(fn), handler = std::move(handler),
+                                     work = std::move(work)]() mutable {
+                R r = fn();
+                auto ex = work.get_executor();
+                boost::asio::dispatch(ex, [handler = std::move(handler),
+                                           r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+                work.reset();
+            });
+        },
+        boost::asio::use_awaitable, std::move(f));
+}
+
+}  // namespace labeler::server
