@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "src/atproto/base64.hpp"
+#include "src/atproto/cbor.hpp"
 #include "src/atproto/cbor_writer.hpp"
 #include "src/atproto/datetime.hpp"
 #include "src/atproto/syntax.hpp"
@@ -126,38 +127,6 @@ void append_json_string(std::string& out, std::string_view s) {
 
 error invalid(label_errc c, std::string msg) { return error(int(c), "label: " + std::move(msg)); }
 
-// Minimal strict DAG-CBOR reader for the label map: shortest-form heads, definite lengths,
-// no floats or tags, valid UTF-8 text. Used until a general decoder is shared.
-struct reader {
-    std::span<const std::uint8_t> in;
-    std::size_t pos = 0;
-
-    // Reads one head; false when truncated, indefinite, reserved or not shortest-form.
-    bool head(std::uint8_t& major, std::uint64_t& arg) {
-        if (pos >= in.size()) return false;
-        const std::uint8_t ib = in[pos++];
-        major = ib >> 5;
-        const std::uint8_t ai = ib & 31;
-        if (ai < 24) {
-            arg = ai;
-            return true;
-        }
-        if (ai > 27) return false;
-        const std::size_t n = std::size_t(1) << (ai - 24);
-        if (in.size() - pos < n) return false;
-        arg = 0;
-        for (std::size_t i = 0; i < n; ++i) arg = arg << 8 | in[pos++];
-        const std::uint64_t min = n == 1 ? 24 : n == 2 ? 0x100 : n == 4 ? 0x10000 : 0x100000000ULL;
-        return arg >= min;
-    }
-    bool string_body(std::uint64_t len, std::string_view& out) {
-        if (len > in.size() - pos) return false;
-        out = {reinterpret_cast<const char*>(in.data() + pos), std::size_t(len)};
-        pos += std::size_t(len);
-        return true;
-    }
-};
-
 }  // namespace
 
 std::string signing_bytes(const label& l) {
@@ -219,63 +188,42 @@ constexpr std::string_view label_keys[] = {"cid", "cts", "exp", "neg", "sig",
 
 result<label> decode_cbor(std::span<const std::uint8_t> in) {
     using enum label_errc;
-    reader r{in};
-    std::uint8_t major = 0;
-    std::uint64_t n = 0;
-    if (!r.head(major, n) || major != cbor::major_map)
-        return invalid(malformed, "not a canonical CBOR map");
-    if (n > 9) return invalid(unknown_key, "too many keys (" + std::to_string(n) + ")");
+    // One decoder per thread: its arena is reused, so steady-state decoding does not allocate.
+    thread_local cbor::decoder dec(cbor::limits{.max_depth = 2, .max_container_items = 64,
+                                                .max_total_bytes = 64 * 1024});
+    auto v = dec.decode(in);
+    if (!v) return invalid(malformed, v.error().message);
+    if (!v->is_map()) return invalid(malformed, "not a CBOR map");
     label l;
-    l.ver = 0;
-    unsigned seen = 0;  // bit per key, in key order
-    std::string_view prev;
-    for (std::uint64_t i = 0; i < n; ++i) {
-        std::uint64_t len = 0;
-        std::string_view key;
-        if (!r.head(major, len) || major != cbor::major_text || !r.string_body(len, key))
-            return invalid(malformed, "map key is not a text string");
+    bool seen[std::size(label_keys)] = {};
+    for (auto [key, val] : v->entries()) {
         const auto* it = std::find(std::begin(label_keys), std::end(label_keys), key);
         if (it == std::end(label_keys)) {
             std::string shown(key.substr(0, 32));
-            return invalid(unknown_key, "unknown key \"" +
-                                            (is_valid_utf8(shown) ? shown : std::string("?")) +
-                                            "\"");
+            return invalid(unknown_key, "unknown key \"" + shown + "\"");
         }
-        if (i > 0 && !cbor::key_less(prev, key))
-            return invalid(malformed, "map keys are not in canonical order or repeat");
-        prev = key;
-        const auto idx = unsigned(it - std::begin(label_keys));
-        seen |= 1u << idx;
-        std::uint64_t arg = 0;
-        if (!r.head(major, arg)) return invalid(malformed, "truncated or non-canonical value");
-        const std::string_view name = label_keys[idx];
+        const auto idx = std::size_t(it - std::begin(label_keys));
+        seen[idx] = true;  // the decoder already rejected duplicate and unsorted keys
+        const std::string_view name = *it;
         if (name == "neg") {
-            if (major != cbor::major_simple || (arg != 20 && arg != 21))
-                return invalid(wrong_type, "neg must be a boolean");
-            l.neg = arg == 21;
+            if (!val.is_bool()) return invalid(wrong_type, "neg must be a boolean");
+            l.neg = val.as_bool();
             l.neg_present = true;
         } else if (name == "ver") {
-            if (major == cbor::major_uint && arg <= std::uint64_t(INT64_MAX)) {
-                l.ver = std::int64_t(arg);
-            } else if (major == cbor::major_nint && arg <= std::uint64_t(INT64_MAX)) {
-                l.ver = -1 - std::int64_t(arg);
-            } else {
-                return invalid(wrong_type, "ver must be an integer");
-            }
+            if (!val.is_int()) return invalid(wrong_type, "ver must be an integer");
+            l.ver = val.as_int();
         } else if (name == "sig") {
-            std::string_view b;
-            if (major != cbor::major_bytes || !r.string_body(arg, b))
-                return invalid(wrong_type, "sig must be a byte string");
+            if (!val.is_bytes()) return invalid(wrong_type, "sig must be a byte string");
+            const auto b = val.as_bytes();
             if (b.size() != 64)
                 return invalid(invalid_field,
                                "sig must be 64 bytes, got " + std::to_string(b.size()));
             l.sig.emplace();
             std::memcpy(l.sig->data(), b.data(), 64);
         } else {
-            std::string_view t;
-            if (major != cbor::major_text || !r.string_body(arg, t))
+            if (!val.is_text())
                 return invalid(wrong_type, std::string(name) + " must be a text string");
-            if (!is_valid_utf8(t)) return invalid(malformed, std::string(name) + " is not valid UTF-8");
+            const std::string_view t = val.as_text();
             if (name == "cid") l.cid.emplace(t);
             else if (name == "cts") l.cts = t;
             else if (name == "exp") l.exp.emplace(t);
@@ -284,9 +232,11 @@ result<label> decode_cbor(std::span<const std::uint8_t> in) {
             else l.val = t;
         }
     }
-    if (r.pos != in.size()) return invalid(malformed, "trailing bytes after the label");
-    for (auto [bit, name] : {std::pair{8, "ver"}, {5, "src"}, {6, "uri"}, {7, "val"}, {1, "cts"}})
-        if (!(seen & (1u << bit))) return invalid(missing_field, std::string(name) + " is missing");
+    for (std::string_view required : {"ver", "src", "uri", "val", "cts"}) {
+        const auto idx = std::find(std::begin(label_keys), std::end(label_keys), required) -
+                         std::begin(label_keys);
+        if (!seen[idx]) return invalid(missing_field, std::string(required) + " is missing");
+    }
     return l;
 }
 

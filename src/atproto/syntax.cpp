@@ -1,10 +1,6 @@
 #include "src/atproto/syntax.hpp"
 
-#include <cstdint>
-#include <span>
-
-#include "src/atproto/base32.hpp"
-#include "src/atproto/varint.hpp"
+#include "src/atproto/cid.hpp"
 
 namespace labeler::atproto {
 namespace {
@@ -110,15 +106,7 @@ bool is_valid_cid(std::string_view s) {
     for (char c : s)
         if (!is_alnum(c) && c != '+' && c != '=') return false;
     if (s.front() != 'b') return true;  // other multibases: syntax only, as the lexicon does
-    auto bytes = base32_decode(s.substr(1));
-    if (!bytes) return false;
-    std::span<const std::uint8_t> in(*bytes);
-    auto version = read_uvarint(in);
-    if (!version || *version != 1) return false;
-    auto codec = read_uvarint(in);
-    auto hash_code = codec ? read_uvarint(in) : codec;
-    auto digest_len = hash_code ? read_uvarint(in) : hash_code;
-    return digest_len && *digest_len == in.size() && !in.empty();
+    return cid::parse(s).has_value();
 }
 
 bool is_valid_label_value(std::string_view s) {
