@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "src/atproto/crypto.hpp"
 #include "src/common/health.hpp"
@@ -28,6 +29,8 @@ struct pipeline_deps {
     const atproto::private_key& key;
     prometheus::Registry& metrics;
     labeler::health& health;
+    // Seed for the label-value RNG; nullopt = seeded from std::random_device (tests pass one).
+    std::optional<std::uint64_t> rng_seed = std::nullopt;
 };
 
 class pipeline {
@@ -40,6 +43,10 @@ public:
     void stop();   // stops the source, drains and commits what was decoded, joins; idempotent
     // True once a kind=file source has replayed its whole file (tests and tools wait on it).
     bool source_finished() const;
+    // True while the writer runs (false after stop() or after a failed commit).
+    bool running() const;
+    // The store key of this source's cursor: "jetstream", "firehose" or "file:<path>".
+    static std::string source_key(const config::source_config& source);
 
 private:
     struct impl;

@@ -1,0 +1,132 @@
+#include "pipeline/writer.hpp"
+
+#include <algorithm>
+
+#include "src/atproto/datetime.hpp"
+#include "src/atproto/label.hpp"
+
+namespace labeler::pipeline {
+
+writer::writer(storage::label_store& store, storage::label_sink& sink,
+               const atproto::private_key& key, std::string labeler_did, std::string source_key,
+               decider decide, probe* p)
+    : store_(store),
+      sink_(sink),
+      key_(key),
+      labeler_did_(std::move(labeler_did)),
+      source_key_(std::move(source_key)),
+      decide_(std::move(decide)),
+      probe_(p) {
+    if (auto c = store_.cursor(source_key_)) {
+        high_water_ = *c;
+        position_ = *c;
+    }
+}
+
+std::optional<std::uint64_t> writer::committed_cursor() const {
+    auto v = high_water_.load();
+    return v == none ? std::nullopt : std::optional(v);
+}
+
+std::optional<std::uint64_t> writer::position() const {
+    auto v = position_.load();
+    return v == none ? std::nullopt : std::optional(v);
+}
+
+result<void> writer::sign_append(storage::write_batch& b, const label_change& c,
+                                 std::chrono::system_clock::time_point now, batch_stats& st) {
+    using namespace std::chrono;
+    auto t = floor<milliseconds>(now);
+    if (c.prev_cts) {
+        // cts must be strictly later than the previous entry's for (uri, val).
+        if (auto prev = atproto::parse_datetime_ms(*c.prev_cts); prev && t <= *prev)
+            t = *prev + milliseconds(1);
+    }
+    atproto::label l;
+    l.ver = 1;
+    l.src = labeler_did_;
+    l.uri = c.uri;
+    l.val = c.val;
+    l.neg = c.neg;
+    l.cts = atproto::format_datetime(t);
+    l.sig = key_.sign(atproto::signing_bytes(l));
+    storage::label_fields f;
+    f.src = l.src;
+    f.uri = l.uri;
+    f.val = l.val;
+    f.neg = l.neg;
+    f.cts = l.cts;
+    b.append(f, atproto::encode_cbor(l));
+    (c.neg ? st.negated : st.issued)++;
+    return {};
+}
+
+result<batch_stats> writer::process(std::span<frame_item> frames,
+                                    std::chrono::system_clock::time_point now) {
+    batch_stats st;
+    st.frames = frames.size();
+    auto b = store_.begin();
+    batch_view view(b);
+    auto hw = committed_cursor();
+    std::optional<std::uint64_t> cursor;
+    std::int64_t last_time = 0;
+    std::vector<std::string> unfollowed;
+
+    for (auto& fr : frames) {
+        bool replay = fr.has_cursor && hw && fr.cursor <= *hw;
+        unfollowed.clear();
+        for (auto& ev : fr.events) {
+            auto a = decide_(ev, view, replay);
+            if (!a) return a.error();
+            if (a->skipped_replay) ++st.skipped;
+            switch (a->follow) {
+                case actions::follow_op::put: b.put_follow(a->did, a->rkey, a->subject); break;
+                case actions::follow_op::remove: b.delete_follow(a->did, a->rkey); break;
+                case actions::follow_op::none: break;
+            }
+            if (a->set_account) b.set_account(a->did, *a->set_account);
+            for (auto& c : a->labels)
+                if (auto r = sign_append(b, c, now, st); !r) return r.error();
+            if (a->unfollow_check &&
+                std::find(unfollowed.begin(), unfollowed.end(), a->did) == unfollowed.end())
+                unfollowed.push_back(a->did);
+        }
+        for (auto& did : unfollowed) {
+            auto negs = decide_.settle_unfollow(did, view);
+            if (!negs) return negs.error();
+            for (auto& c : *negs)
+                if (auto r = sign_append(b, c, now, st); !r) return r.error();
+        }
+        if (fr.has_cursor) cursor = fr.cursor;
+        if (fr.time_us) last_time = fr.time_us;
+    }
+    std::optional<std::uint64_t> stored;
+    if (cursor) {
+        stored = hw ? std::max(*hw, *cursor) : *cursor;
+        b.set_cursor(source_key_, *stored);
+    }
+    if (b.empty()) return st;
+    auto entries = store_.commit(std::move(b));
+    if (!entries) return entries.error();
+    st.committed = true;
+    if (stored) {
+        high_water_ = *stored;
+        position_ = *cursor;
+    }
+    if (probe_) {
+        probe_->batch(double(frames.size()));
+        if (st.issued) probe_->labels_issued(double(st.issued));
+        if (st.negated) probe_->labels_negated(double(st.negated));
+        if (st.skipped) probe_->replays_skipped(double(st.skipped));
+        if (stored) probe_->cursor(double(*stored));
+        if (last_time) {
+            auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              now.time_since_epoch()).count();
+            probe_->source_lag(double(now_us - last_time) / 1e6);
+        }
+    }
+    if (!entries->empty()) sink_.publish(std::move(*entries));
+    return st;
+}
+
+}  // namespace labeler::pipeline

@@ -1,0 +1,73 @@
+#pragma once
+// writer: the writer-thread half of the pipeline. Turns a run of frames into ONE storage write
+// batch: decide each event against the batch overlay, sign the resulting labels, append them,
+// set the source cursor (of the last frame that has one), commit, then publish the committed
+// entries to the label sink. The cursor is in the same WriteBatch as the labels it covers.
+//
+// Replay protection: `high_water` is the highest cursor ever committed for this source (loaded
+// from the store). Frames at or before it were processed already; decide only applies their
+// deletes of still-known records. The stored cursor never moves below the high-water mark, so
+// a crash during an explicit `--cursor` replay cannot make old events look new.
+//
+// Threading: the single writer thread only (label_store's contract); not thread-safe, except
+// committed_cursor()/resume_cursor() which any thread may call.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "pipeline/decide.hpp"
+#include "pipeline/event.hpp"
+#include "pipeline/probe.hpp"
+#include "src/atproto/crypto.hpp"
+#include "src/common/result.hpp"
+#include "storage/label_sink.hpp"
+#include "storage/label_store.hpp"
+
+namespace labeler::pipeline {
+
+struct batch_stats {
+    std::size_t frames = 0;
+    std::size_t issued = 0;
+    std::size_t negated = 0;
+    std::size_t skipped = 0;  // replayed events not re-applied
+    bool committed = false;
+};
+
+class writer {
+public:
+    writer(storage::label_store& store, storage::label_sink& sink, const atproto::private_key& key,
+           std::string labeler_did, std::string source_key, decider decide, probe* p = nullptr);
+
+    // Processes `frames` in order as one write batch and publishes the new entries. `now` is
+    // the wall clock used for label cts. An error (store read or commit failure) means nothing
+    // of this batch was written; the caller must stop.
+    result<batch_stats> process(std::span<frame_item> frames,
+                                std::chrono::system_clock::time_point now);
+
+    // Highest cursor committed for this source (stored or by this writer). Any thread.
+    std::optional<std::uint64_t> committed_cursor() const;
+    // The cursor of the last batch this writer committed (where a reconnect resumes), or the
+    // stored cursor before that. Any thread.
+    std::optional<std::uint64_t> position() const;
+    const std::string& source_key() const { return source_key_; }
+
+private:
+    result<void> sign_append(storage::write_batch& b, const label_change& c,
+                             std::chrono::system_clock::time_point now, batch_stats& st);
+
+    storage::label_store& store_;
+    storage::label_sink& sink_;
+    const atproto::private_key& key_;
+    std::string labeler_did_;
+    std::string source_key_;
+    decider decide_;
+    probe* probe_;
+    static constexpr std::uint64_t none = ~std::uint64_t(0);
+    std::atomic<std::uint64_t> high_water_{none};
+    std::atomic<std::uint64_t> position_{none};
+};
+
+}  // namespace labeler::pipeline
