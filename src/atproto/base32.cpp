@@ -1,8 +1,8 @@
 #include "src/atproto/base32.hpp"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace labeler::atproto {
 

@@ -1,8 +1,8 @@
 #include "src/atproto/base58.hpp"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace labeler::atproto {
 
@@ -60,12 +60,13 @@ result<std::vector<std::uint8_t>> base58btc_decode(std::string_view text) {
             if (c == '0' || c == 'O' || c == 'I' || c == 'l') {
                 return fail(fmt::format(
                     "base58: character '{}' at offset {} is not in the base58btc alphabet "
-                    "(0, O, I and l are excluded)", char(c), i));
+                    "(0, O, I and l are excluded)",
+                    char(c), i));
             }
             if (c >= 0x21 && c < 0x7f) {
                 return fail(fmt::format(
-                    "base58: character '{}' at offset {} is not in the base58btc alphabet",
-                    char(c), i));
+                    "base58: character '{}' at offset {} is not in the base58btc alphabet", char(c),
+                    i));
             }
             return fail(fmt::format(
                 "base58: byte 0x{:02x} at offset {} is not in the base58btc alphabet", c, i));

@@ -1,8 +1,8 @@
 #include "src/atproto/base64.hpp"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace labeler::atproto {
 
@@ -25,8 +25,8 @@ std::string base64_encode(std::span<const std::uint8_t> data, bool pad) {
     out.reserve((data.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= data.size(); i += 3) {
-        const std::uint32_t v = (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8) |
-                                data[i + 2];
+        const std::uint32_t v =
+            (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8) | data[i + 2];
         out.push_back(alphabet[(v >> 18) & 63]);
         out.push_back(alphabet[(v >> 12) & 63]);
         out.push_back(alphabet[(v >> 6) & 63]);
@@ -57,8 +57,8 @@ result<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
         ++pads;
     }
     if (pads > 0 && text.size() % 4 != 0) {
-        return fail(fmt::format("base64: bad padding (length {} is not a multiple of 4)",
-                                text.size()));
+        return fail(
+            fmt::format("base64: bad padding (length {} is not a multiple of 4)", text.size()));
     }
     std::vector<std::uint8_t> out;
     out.reserve(n / 4 * 3 + 2);

@@ -21,8 +21,8 @@ const car_block* car_file::find(std::span<const std::uint8_t> binary_cid) const 
 namespace {
 
 result<std::vector<cid>> parse_header(std::span<const std::uint8_t> bytes) {
-    thread_local cbor::decoder dec(cbor::limits{.max_depth = 4, .max_container_items = 1 << 16,
-                                                .max_total_bytes = 1 << 20});
+    thread_local cbor::decoder dec(
+        cbor::limits{.max_depth = 4, .max_container_items = 1 << 16, .max_total_bytes = 1 << 20});
     auto v = dec.decode(bytes);
     if (!v) return fail("car: header: " + v.error().message);
     if (!v->is_map()) return fail("car: header is not a map");
@@ -54,8 +54,8 @@ result<car_file> parse_car(std::span<const std::uint8_t> in, bool verify_hashes)
     if (!hlen) return fail("car: header length " + hlen.error().message);
     if (*hlen == 0) return fail("car: empty header");
     if (*hlen > in.size()) {
-        return fail(fmt::format("car: truncated header ({} bytes declared, {} left)", *hlen,
-                                in.size()));
+        return fail(
+            fmt::format("car: truncated header ({} bytes declared, {} left)", *hlen, in.size()));
     }
     car_file car;
     auto roots = parse_header(in.first(*hlen));
@@ -66,11 +66,14 @@ result<car_file> parse_car(std::span<const std::uint8_t> in, bool verify_hashes)
     while (!in.empty()) {
         const std::size_t at = off();
         auto len = read_uvarint(in);
-        if (!len) return fail(fmt::format("car: section at offset {}: length {}", at, len.error().message));
+        if (!len)
+            return fail(
+                fmt::format("car: section at offset {}: length {}", at, len.error().message));
         if (*len == 0) return fail(fmt::format("car: empty section at offset {}", at));
         if (*len > in.size()) {
-            return fail(fmt::format("car: truncated section at offset {} ({} bytes declared, {} left)",
-                                    at, *len, in.size()));
+            return fail(
+                fmt::format("car: truncated section at offset {} ({} bytes declared, {} left)", at,
+                            *len, in.size()));
         }
         auto section = in.first(*len);
         in = in.subspan(*len);

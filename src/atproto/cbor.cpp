@@ -1,11 +1,11 @@
 #include "src/atproto/cbor.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace labeler::atproto::cbor {
 
@@ -134,13 +134,17 @@ std::optional<bool> value::get_bool(std::string_view key) const noexcept {
 bool operator==(const value& a, const value& b) noexcept {
     if (a.kind_ != b.kind_) return false;
     switch (a.kind_) {
-        case kind::null: return true;
-        case kind::boolean: return a.u_.b == b.u_.b;
-        case kind::integer: return a.u_.i == b.u_.i;
+        case kind::null:
+            return true;
+        case kind::boolean:
+            return a.u_.b == b.u_.b;
+        case kind::integer:
+            return a.u_.i == b.u_.i;
         case kind::bytes:
         case kind::text:
         case kind::link:
-            return a.size_ == b.size_ && (a.size_ == 0 || std::memcmp(a.u_.p, b.u_.p, a.size_) == 0);
+            return a.size_ == b.size_ &&
+                   (a.size_ == 0 || std::memcmp(a.u_.p, b.u_.p, a.size_) == 0);
         case kind::array:
         case kind::map: {
             if (a.size_ != b.size_) return false;
@@ -230,8 +234,8 @@ struct arena {
             ++cur;
             used = 0;
         }
-        std::size_t size = chunks.empty() ? first_chunk
-                                          : std::min(chunks.back().size * 2, std::size_t(max_chunk));
+        std::size_t size =
+            chunks.empty() ? first_chunk : std::min(chunks.back().size * 2, std::size_t(max_chunk));
         size = std::max(size, n);
         chunks.push_back({std::make_unique<value[]>(size), size});
         cur = chunks.size() - 1;
@@ -254,9 +258,9 @@ namespace {
 constexpr std::uint64_t int64_max = std::uint64_t(std::numeric_limits<std::int64_t>::max());
 
 const char* major_name(std::uint8_t m) {
-    static constexpr const char* names[] = {"unsigned integer", "negative integer", "byte string",
-                                            "text string",      "array",            "map",
-                                            "tag",              "simple/float"};
+    static constexpr const char* names[] = {
+        "unsigned integer", "negative integer", "byte string", "text string", "array", "map", "tag",
+        "simple/float"};
     return names[m & 7];
 }
 
@@ -305,7 +309,10 @@ struct parser {
         }
         std::uint64_t v = 0;
         for (std::size_t i = 1; i <= n; ++i) v = (v << 8) | p[i];
-        const std::uint64_t min = ai == 24 ? 24 : ai == 25 ? 0x100 : ai == 26 ? 0x10000 : 0x100000000ull;
+        const std::uint64_t min = ai == 24   ? 24
+                                  : ai == 25 ? 0x100
+                                  : ai == 26 ? 0x10000
+                                             : 0x100000000ull;
         if (v < min) {
             return fail_at(at, decode_errc::non_shortest,
                            "{} head is not in shortest form ({} in {} bytes)", major_name(major), v,
@@ -327,7 +334,8 @@ struct parser {
     bool text_at(const std::uint8_t* at, std::uint64_t len, value& out) {
         if (!need(at, len, "text string")) return false;
         const std::string_view s(reinterpret_cast<const char*>(p), len);
-        if (!valid_utf8(s)) return fail_at(at, decode_errc::bad_utf8, "invalid UTF-8 in text string");
+        if (!valid_utf8(s))
+            return fail_at(at, decode_errc::bad_utf8, "invalid UTF-8 in text string");
         out = value::text(s);
         p += len;
         return true;
@@ -343,7 +351,8 @@ struct parser {
         }
         // Every item takes at least one byte: reject impossible counts before allocating.
         if (n > std::uint64_t(end - p) / (is_map ? 2 : 1)) {
-            return fail_at(at, decode_errc::truncated, "truncated {} ({} items declared, {} bytes left)",
+            return fail_at(at, decode_errc::truncated,
+                           "truncated {} ({} items declared, {} bytes left)",
                            is_map ? "map" : "array", n, std::size_t(end - p));
         }
         return true;
@@ -355,20 +364,33 @@ struct parser {
         const std::uint8_t ib = *p;
         if (ib >= 0xe0) {
             switch (ib) {
-                case 0xf4: out = value::boolean(false); ++p; return true;
-                case 0xf5: out = value::boolean(true); ++p; return true;
-                case 0xf6: out = value::null(); ++p; return true;
-                case 0xf7: return fail_at(at, decode_errc::bad_simple, "'undefined' is not allowed");
+                case 0xf4:
+                    out = value::boolean(false);
+                    ++p;
+                    return true;
+                case 0xf5:
+                    out = value::boolean(true);
+                    ++p;
+                    return true;
+                case 0xf6:
+                    out = value::null();
+                    ++p;
+                    return true;
+                case 0xf7:
+                    return fail_at(at, decode_errc::bad_simple, "'undefined' is not allowed");
                 case 0xf9:
                 case 0xfa:
                 case 0xfb:
                     return fail_at(at, decode_errc::float_value, "floats are not allowed ({}-bit)",
-                                   ib == 0xf9 ? 16 : ib == 0xfa ? 32 : 64);
-                case 0xff: return fail_at(at, decode_errc::indefinite_length, "unexpected 'break'");
+                                   ib == 0xf9   ? 16
+                                   : ib == 0xfa ? 32
+                                                : 64);
+                case 0xff:
+                    return fail_at(at, decode_errc::indefinite_length, "unexpected 'break'");
                 default:
                     if ((ib & 31) >= 28 && (ib & 31) <= 30) {
-                        return fail_at(at, decode_errc::reserved_info, "reserved additional info {}",
-                                       ib & 31);
+                        return fail_at(at, decode_errc::reserved_info,
+                                       "reserved additional info {}", ib & 31);
                     }
                     return fail_at(at, decode_errc::bad_simple,
                                    "simple value {} is not allowed (only false, true, null)",
@@ -430,7 +452,8 @@ struct parser {
                         }
                         return fail_at(kat, decode_errc::bad_key,
                                        "map key \"{}\" is out of order (after \"{}\"; keys sort "
-                                       "by length, then bytewise)", key, prev);
+                                       "by length, then bytewise)",
+                                       key, prev);
                     }
                     prev = key;
                     if (!item(slots[2 * i + 1], depth + 1)) return false;
@@ -440,7 +463,8 @@ struct parser {
             }
             case major_tag: {
                 if (arg != 42) {
-                    return fail_at(at, decode_errc::bad_tag, "tag {} is not allowed (only 42)", arg);
+                    return fail_at(at, decode_errc::bad_tag, "tag {} is not allowed (only 42)",
+                                   arg);
                 }
                 const std::uint8_t* cat = p;
                 std::uint8_t cmajor;
@@ -484,9 +508,13 @@ decoder::~decoder() = default;
 decoder::decoder(decoder&&) noexcept = default;
 decoder& decoder::operator=(decoder&&) noexcept = default;
 
-void decoder::clear() noexcept { arena_->reset(); }
+void decoder::clear() noexcept {
+    arena_->reset();
+}
 
-void decoder::release() noexcept { *arena_ = detail::arena{}; }
+void decoder::release() noexcept {
+    *arena_ = detail::arena{};
+}
 
 result<prefix_item> decoder::decode_at(std::span<const std::uint8_t> in, std::size_t base) {
     if (in.size() > limits_.max_total_bytes) {
@@ -537,12 +565,24 @@ result<frame> decoder::decode_frame(std::span<const std::uint8_t> in) {
 
 void encode_to(writer& w, const value& v) {
     switch (v.type()) {
-        case kind::null: w.null(); return;
-        case kind::boolean: w.boolean(v.as_bool()); return;
-        case kind::integer: w.int64(v.as_int()); return;
-        case kind::bytes: w.bytes(v.as_bytes()); return;
-        case kind::text: w.text(v.as_text()); return;
-        case kind::link: w.link(v.as_link()); return;
+        case kind::null:
+            w.null();
+            return;
+        case kind::boolean:
+            w.boolean(v.as_bool());
+            return;
+        case kind::integer:
+            w.int64(v.as_int());
+            return;
+        case kind::bytes:
+            w.bytes(v.as_bytes());
+            return;
+        case kind::text:
+            w.text(v.as_text());
+            return;
+        case kind::link:
+            w.link(v.as_link());
+            return;
         case kind::array:
             w.array(v.size());
             for (const value& item : v.items()) encode_to(w, item);

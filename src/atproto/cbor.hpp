@@ -37,24 +37,24 @@ struct arena;
 
 // labeler::error::code values of decode errors (for counting rejects by reason).
 enum class decode_errc : int {
-    truncated = 1,       // input ends inside an item
-    trailing_bytes,      // decode(): bytes after the single item
-    indefinite_length,   // additional info 31 / break
-    reserved_info,       // additional info 28..30
-    non_shortest,        // head not in shortest form
-    int_range,           // integer outside int64
-    float_value,         // half/single/double floats
-    bad_simple,          // simple value other than false/true/null
-    bad_tag,             // tag other than 42, or a malformed tag-42 link
-    bad_key,             // map key not text, unsorted or duplicate
-    bad_utf8,            // text is not valid UTF-8
-    limit,               // depth, item count or size limit exceeded
+    truncated = 1,      // input ends inside an item
+    trailing_bytes,     // decode(): bytes after the single item
+    indefinite_length,  // additional info 31 / break
+    reserved_info,      // additional info 28..30
+    non_shortest,       // head not in shortest form
+    int_range,          // integer outside int64
+    float_value,        // half/single/double floats
+    bad_simple,         // simple value other than false/true/null
+    bad_tag,            // tag other than 42, or a malformed tag-42 link
+    bad_key,            // map key not text, unsorted or duplicate
+    bad_utf8,           // text is not valid UTF-8
+    limit,              // depth, item count or size limit exceeded
 };
 
 struct limits {
-    std::uint32_t max_depth = 32;                   // nesting of arrays/maps/tags
-    std::uint32_t max_container_items = 1u << 20;   // elements of one array / entries of one map
-    std::size_t max_total_bytes = 16u << 20;        // input size
+    std::uint32_t max_depth = 32;                  // nesting of arrays/maps/tags
+    std::uint32_t max_container_items = 1u << 20;  // elements of one array / entries of one map
+    std::size_t max_total_bytes = 16u << 20;       // input size
 };
 
 enum class kind : std::uint8_t { null, boolean, integer, bytes, text, link, array, map };

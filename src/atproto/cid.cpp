@@ -1,8 +1,8 @@
 #include "src/atproto/cid.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "src/atproto/base32.hpp"
 #include "src/atproto/varint.hpp"

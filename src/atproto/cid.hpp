@@ -88,7 +88,8 @@ struct std::hash<labeler::atproto::cid> {
         // Digests are uniformly distributed; mix in the prefix for non-hash CIDs.
         const auto b = c.bytes();
         std::size_t h = 1469598103934665603ull;
-        for (std::size_t i = 0; i < b.size() && i < 24; ++i) h = (h ^ b[b.size() - 1 - i]) * 1099511628211ull;
+        for (std::size_t i = 0; i < b.size() && i < 24; ++i)
+            h = (h ^ b[b.size() - 1 - i]) * 1099511628211ull;
         return h;
     }
 };

@@ -2,7 +2,6 @@
 // Test helper: atproto JSON (Boost.JSON) -> cbor::value, with {"$link"} and {"$bytes"} mapped to
 // CID links and byte strings. Owns every buffer the built values point into.
 #include <boost/json.hpp>
-
 #include <deque>
 #include <string>
 #include <vector>
@@ -19,12 +18,18 @@ public:
     atproto::cbor::value build(const boost::json::value& j) {
         using atproto::cbor::value;
         switch (j.kind()) {
-            case boost::json::kind::null: return value::null();
-            case boost::json::kind::bool_: return value::boolean(j.get_bool());
-            case boost::json::kind::int64: return value::integer(j.get_int64());
-            case boost::json::kind::uint64: return value::integer(std::int64_t(j.get_uint64()));
-            case boost::json::kind::double_: throw std::runtime_error("float in data model");
-            case boost::json::kind::string: return value::text(keep(j.get_string()));
+            case boost::json::kind::null:
+                return value::null();
+            case boost::json::kind::bool_:
+                return value::boolean(j.get_bool());
+            case boost::json::kind::int64:
+                return value::integer(j.get_int64());
+            case boost::json::kind::uint64:
+                return value::integer(std::int64_t(j.get_uint64()));
+            case boost::json::kind::double_:
+                throw std::runtime_error("float in data model");
+            case boost::json::kind::string:
+                return value::text(keep(j.get_string()));
             case boost::json::kind::array: {
                 auto& slots = slots_.emplace_back();
                 for (const auto& e : j.get_array()) slots.push_back(build(e));

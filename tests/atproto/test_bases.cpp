@@ -1,15 +1,14 @@
 #include <catch2/catch.hpp>
-
 #include <random>
 #include <string>
 #include <vector>
 
-#include "tests/atproto/test_util.hpp"
 #include "src/atproto/base32.hpp"
 #include "src/atproto/base58.hpp"
 #include "src/atproto/base64.hpp"
 #include "src/atproto/sha256.hpp"
 #include "src/atproto/varint.hpp"
+#include "tests/atproto/test_util.hpp"
 
 using namespace labeler::atproto;
 using labeler::test::hex;
@@ -17,8 +16,9 @@ using labeler::test::slurp;
 
 namespace {
 
-std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
-
+std::vector<std::uint8_t> bytes_of(std::string_view s) {
+    return {s.begin(), s.end()};
+}
 
 std::vector<std::vector<std::uint8_t>> random_inputs() {
     std::mt19937 rng(42);
@@ -27,7 +27,7 @@ std::vector<std::vector<std::uint8_t>> random_inputs() {
         for (int k = 0; k < 4; ++k) {
             std::vector<std::uint8_t> b(len);
             for (auto& x : b) x = std::uint8_t(rng());
-            if (k == 1 && len > 0) b[0] = 0;             // leading zeros matter for base58
+            if (k == 1 && len > 0) b[0] = 0;  // leading zeros matter for base58
             if (k == 2 && len > 1) b[0] = b[1] = 0;
             v.push_back(b);
         }
@@ -45,9 +45,13 @@ TEST_CASE("sha256 matches known digests", "[sha256]") {
 }
 
 TEST_CASE("base64 RFC 4648 vectors, padded and unpadded", "[base64]") {
-    const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
+                                                           {"foobar", "Zm9vYmFy"}};
     for (auto [plain, enc] : vectors) {
         CHECK(base64_encode(std::string_view(plain), true) == enc);
         std::string unpadded(enc);
@@ -87,13 +91,13 @@ TEST_CASE("base64 rejects malformed input with a clear error", "[base64]") {
         CHECK_THAT(r.error().message, Catch::Contains(std::string(needle)));
     };
     bad("Zm9v!", "invalid character");
-    bad("Zm9v-_", "invalid character");      // base64url is not accepted
+    bad("Zm9v-_", "invalid character");  // base64url is not accepted
     bad("Zm 9v", "offset 2");
     bad("Z", "invalid length");
     bad("Zm9vY", "invalid length");
-    bad("Zh==", "trailing bits");            // 'h' leaves non-zero bits after 'f'
+    bad("Zh==", "trailing bits");  // 'h' leaves non-zero bits after 'f'
     bad("Zm9=", "trailing bits");
-    bad("Zg=", "padding");                   // padded but not a multiple of 4
+    bad("Zg=", "padding");  // padded but not a multiple of 4
     bad("Zg===", "padding");
     bad("Z=g=", "unexpected '='");
 }
@@ -132,9 +136,13 @@ TEST_CASE("base58btc rejects excluded and foreign characters", "[base58]") {
 }
 
 TEST_CASE("base32 lowercase unpadded vectors", "[base32]") {
-    const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "my"}, {"fo", "mzxq"}, {"foo", "mzxw6"}, {"foob", "mzxw6yq"},
-        {"fooba", "mzxw6ytb"}, {"foobar", "mzxw6ytboi"}};
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "my"},
+                                                           {"fo", "mzxq"},
+                                                           {"foo", "mzxw6"},
+                                                           {"foob", "mzxw6yq"},
+                                                           {"fooba", "mzxw6ytb"},
+                                                           {"foobar", "mzxw6ytboi"}};
     for (auto [plain, enc] : vectors) {
         CHECK(base32_encode(std::string_view(plain)) == enc);
         auto d = base32_decode(enc);
@@ -168,8 +176,7 @@ TEST_CASE("varint round-trips and rejects bad encodings", "[varint]") {
                             16383ull, 16384ull, (1ull << 63) - 1}) {
         std::string s;
         put_uvarint(s, v);
-        std::span<const std::uint8_t> in(reinterpret_cast<const std::uint8_t*>(s.data()),
-                                         s.size());
+        std::span<const std::uint8_t> in(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
         auto r = read_uvarint(in);
         REQUIRE(r);
         CHECK(*r == v);

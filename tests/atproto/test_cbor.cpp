@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <boost/json.hpp>
 #include <cbor.h>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,8 +25,8 @@ std::string bin(std::string_view hexstr) {
 }
 
 // Decodes `hexstr` and expects an error whose message contains `needle`.
-void expect_reject(std::string_view hexstr, std::string_view needle,
-                   cbor::decode_errc code, cbor::limits lim = {}) {
+void expect_reject(std::string_view hexstr, std::string_view needle, cbor::decode_errc code,
+                   cbor::limits lim = {}) {
     cbor::decoder dec(lim);
     const std::string in = bin(hexstr);
     auto r = dec.decode(in);
@@ -56,11 +55,21 @@ TEST_CASE("protocol.md §2 label bytes come out of encode()", "[cbor][golden]") 
         value::text("cts"), value::text("2024-10-23T17:51:19.128Z"),
     };
     const std::string expected =
-        "a5" "63637473" "7818" "323032342d31302d32335431373a35313a31392e3132385a"
-        "63737263" "7820" "6469643a706c633a6e3374696d766f6962356e61753767767764366373686170"
-        "63757269" "7820" "6469643a706c633a343479626172643636767634347a6b736a6532356f37647a"
-        "6376616c" "6b" "626c61646572756e6e6572"
-        "63766572" "01";
+        "a5"
+        "63637473"
+        "7818"
+        "323032342d31302d32335431373a35313a31392e3132385a"
+        "63737263"
+        "7820"
+        "6469643a706c633a6e3374696d766f6962356e61753767767764366373686170"
+        "63757269"
+        "7820"
+        "6469643a706c633a343479626172643636767634347a6b736a6532356f37647a"
+        "6376616c"
+        "6b"
+        "626c61646572756e6e6572"
+        "63766572"
+        "01";
     const std::string enc = cbor::encode(value::map(kv));
     CHECK(hex(enc) == expected);
     CHECK(hex(sha256(enc)) == "a133884893b7a7e4a21c44b9708b0d3cb9c2fff041f12b6ec52ff92fad6b5ad7");
@@ -81,12 +90,14 @@ TEST_CASE("protocol.md §5 frame headers encode and decode as frames", "[cbor][g
     CHECK(hex(cbor::encode(value::map(labels))) == "a2617467236c6162656c73626f7001");
     const value info[] = {value::text("t"), value::text("#info"), value::text("op"),
                           value::integer(1)};
-    CHECK(hex(cbor::encode(value::map(info))) == "a2617465" "23696e666f" "626f7001");
+    CHECK(hex(cbor::encode(value::map(info))) ==
+          "a2617465"
+          "23696e666f"
+          "626f7001");
     const value err[] = {value::text("op"), value::integer(-1)};
     CHECK(hex(cbor::encode(value::map(err))) == "a1626f7020");
     const value body[] = {value::text("name"), value::text("OutdatedCursor")};
-    CHECK(hex(cbor::encode(value::map(body))) ==
-          "a1646e616d656e4f75746461746564437572736f72");
+    CHECK(hex(cbor::encode(value::map(body))) == "a1646e616d656e4f75746461746564437572736f72");
 
     const std::string fr = bin("a1626f7020") + bin("a1646e616d656e4f75746461746564437572736f72");
     cbor::decoder dec;
@@ -123,8 +134,9 @@ TEST_CASE("scalars: integer boundaries, shortest heads, simple values", "[cbor]"
     CHECK(dec.decode(bin("1b7fffffffffffffff"))->as_int() == INT64_MAX);
     CHECK(dec.decode(bin("f6"))->is_null());
     CHECK(dec.decode(bin("f5"))->as_bool());
-    for (std::int64_t v : std::initializer_list<std::int64_t>{0ll, 23ll, 24ll, 255ll, 256ll, 65535ll, 65536ll, 4294967295ll,
-                           4294967296ll, -1ll, -24ll, -25ll, -256ll, -257ll, INT64_MIN, INT64_MAX}) {
+    for (std::int64_t v : std::initializer_list<std::int64_t>{
+             0ll, 23ll, 24ll, 255ll, 256ll, 65535ll, 65536ll, 4294967295ll, 4294967296ll, -1ll,
+             -24ll, -25ll, -256ll, -257ll, INT64_MIN, INT64_MAX}) {
         auto enc = cbor::encode(value::integer(v));
         auto d = dec.decode(enc);
         REQUIRE(d);
@@ -140,11 +152,17 @@ TEST_CASE("rejects non-DAG-CBOR encodings with offsets", "[cbor][reject]") {
     expect_reject("1a0000ffff", "shortest form", E::non_shortest);
     expect_reject("1b00000000ffffffff", "shortest form", E::non_shortest);
     expect_reject("5800", "shortest form", E::non_shortest);
-    expect_reject("8200" "1801", "shortest form", E::non_shortest);
+    expect_reject(
+        "8200"
+        "1801",
+        "shortest form", E::non_shortest);
     expect_reject("1b8000000000000000", "outside int64", E::int_range);
     expect_reject("3b8000000000000000", "outside int64", E::int_range);
     expect_reject("19ff", "truncated", E::truncated);
-    expect_reject("63616263" "64", "trailing", E::trailing_bytes);
+    expect_reject(
+        "63616263"
+        "64",
+        "trailing", E::trailing_bytes);
     expect_reject("6461", "truncated text string (4 bytes declared, 1 left) at offset 0",
                   E::truncated);
     expect_reject("82010203", "1 trailing bytes after the item at offset 3", E::trailing_bytes);
@@ -169,29 +187,53 @@ TEST_CASE("rejects non-DAG-CBOR encodings with offsets", "[cbor][reject]") {
     expect_reject("d82a4101", "0x00 multibase prefix", E::bad_tag);
     expect_reject("d82a40", "0x00 multibase prefix", E::bad_tag);
     expect_reject("d82a4400017112", "invalid CID link", E::bad_tag);
-    expect_reject("d82a5823" "00" "1220" + std::string(64, 'a'), "CIDv0", E::bad_tag);
-    expect_reject("d82a5827" "00" "01711220" + std::string(64, 'a') + "0000", "2 trailing bytes",
-                  E::bad_tag);
+    expect_reject(
+        "d82a5823"
+        "00"
+        "1220" +
+            std::string(64, 'a'),
+        "CIDv0", E::bad_tag);
+    expect_reject(
+        "d82a5827"
+        "00"
+        "01711220" +
+            std::string(64, 'a') + "0000",
+        "2 trailing bytes", E::bad_tag);
     expect_reject("a10102", "map key is a unsigned integer, not a text string at offset 1",
                   E::bad_key);
     expect_reject("a2616201616101", "map key \"a\" is out of order", E::bad_key);
-    expect_reject("a2626161016162" "02", "out of order", E::bad_key);     // length-first
-    expect_reject("a26161016161" "02", "duplicate map key \"a\" at offset 4", E::bad_key);
+    expect_reject(
+        "a2626161016162"
+        "02",
+        "out of order", E::bad_key);  // length-first
+    expect_reject(
+        "a26161016161"
+        "02",
+        "duplicate map key \"a\" at offset 4", E::bad_key);
     expect_reject("62c328", "invalid UTF-8", E::bad_utf8);
-    expect_reject("62c0af", "invalid UTF-8", E::bad_utf8);               // overlong
-    expect_reject("63eda080", "invalid UTF-8", E::bad_utf8);             // surrogate
-    expect_reject("64f4908080", "invalid UTF-8", E::bad_utf8);           // > U+10FFFF
-    expect_reject("a162c3280a", "invalid UTF-8", E::bad_utf8);           // in a key
-    expect_reject("9a00200000" "00", "array of 2097152 items exceeds the limit", E::limit);
-    expect_reject("99ffff" "00", "truncated array (65535 items declared, 1 bytes left)",
-                  E::truncated);
-    expect_reject("b9ffff" "00", "truncated map", E::truncated);
+    expect_reject("62c0af", "invalid UTF-8", E::bad_utf8);      // overlong
+    expect_reject("63eda080", "invalid UTF-8", E::bad_utf8);    // surrogate
+    expect_reject("64f4908080", "invalid UTF-8", E::bad_utf8);  // > U+10FFFF
+    expect_reject("a162c3280a", "invalid UTF-8", E::bad_utf8);  // in a key
+    expect_reject(
+        "9a00200000"
+        "00",
+        "array of 2097152 items exceeds the limit", E::limit);
+    expect_reject(
+        "99ffff"
+        "00",
+        "truncated array (65535 items declared, 1 bytes left)", E::truncated);
+    expect_reject(
+        "b9ffff"
+        "00",
+        "truncated map", E::truncated);
 }
 
 TEST_CASE("valid UTF-8 of every length is accepted", "[cbor]") {
     cbor::decoder dec;
-    const std::string s = "a~\xc3\xb6\xc3\xb1\xc2\xa9\xe2\xbd\x98\xe2\x98\x8e\xf0\x93\x8b\x93"
-                          "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf";
+    const std::string s =
+        "a~\xc3\xb6\xc3\xb1\xc2\xa9\xe2\xbd\x98\xe2\x98\x8e\xf0\x93\x8b\x93"
+        "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf";
     auto enc = cbor::encode(value::text(s));
     auto d = dec.decode(enc);
     REQUIRE(d);
@@ -217,7 +259,9 @@ TEST_CASE("nesting depth and item limits", "[cbor][limits]") {
 
     cbor::decoder small({.max_depth = 2, .max_container_items = 3, .max_total_bytes = 16});
     CHECK(small.decode(bin("8281008100")));
-    CHECK_FALSE(small.decode(bin("83818100" "0000")));
+    CHECK_FALSE(
+        small.decode(bin("83818100"
+                         "0000")));
     auto many = small.decode(bin("8400000000"));
     REQUIRE_FALSE(many);
     CHECK_THAT(many.error().message, Catch::Contains("array of 4 items exceeds the limit of 3"));
@@ -231,10 +275,8 @@ TEST_CASE("encode sorts map keys length-first and round-trips", "[cbor]") {
     const value items[] = {value::integer(-5), value::bytes(std::string_view("\x01\x02", 2)),
                            value::map(inner)};
     const value kv[] = {
-        value::text("labels"), value::array(items),
-        value::text("seq"), value::integer(7),
-        value::text("t"), value::boolean(false),
-        value::text("aa"), value::text(""),
+        value::text("labels"), value::array(items),   value::text("seq"), value::integer(7),
+        value::text("t"),      value::boolean(false), value::text("aa"),  value::text(""),
     };
     const std::string enc = cbor::encode(value::map(kv));
     cbor::decoder dec;
@@ -262,8 +304,8 @@ TEST_CASE("encode sorts map keys length-first and round-trips", "[cbor]") {
 }
 
 TEST_CASE("interop data-model fixtures: JSON -> DAG-CBOR bytes -> CID", "[cbor][golden]") {
-    const std::string text = labeler::test::slurp(LABELER_SOURCE_DIR
-                                                  "/tests/atproto/data/data-model-fixtures.json");
+    const std::string text =
+        labeler::test::slurp(LABELER_SOURCE_DIR "/tests/atproto/data/data-model-fixtures.json");
     REQUIRE_FALSE(text.empty());
     const auto fixtures = boost::json::parse(text).as_array();
     REQUIRE(fixtures.size() == 3);
@@ -283,8 +325,8 @@ TEST_CASE("interop data-model fixtures: JSON -> DAG-CBOR bytes -> CID", "[cbor][
 }
 
 TEST_CASE("interop data-model valid fixtures round-trip", "[cbor]") {
-    const std::string text = labeler::test::slurp(LABELER_SOURCE_DIR
-                                                  "/tests/atproto/data/data-model-valid.json");
+    const std::string text =
+        labeler::test::slurp(LABELER_SOURCE_DIR "/tests/atproto/data/data-model-valid.json");
     REQUIRE_FALSE(text.empty());
     cbor::decoder dec;
     int n = 0;
@@ -313,11 +355,15 @@ namespace {
 
 bool same(const cbor_item_t* it, const value& v) {
     switch (v.type()) {
-        case cbor::kind::null: return cbor_is_null(it);
-        case cbor::kind::boolean: return cbor_is_bool(it) && cbor_get_bool(it) == v.as_bool();
+        case cbor::kind::null:
+            return cbor_is_null(it);
+        case cbor::kind::boolean:
+            return cbor_is_bool(it) && cbor_get_bool(it) == v.as_bool();
         case cbor::kind::integer: {
-            if (cbor_isa_uint(it)) return v.as_int() >= 0 && cbor_get_int(it) == std::uint64_t(v.as_int());
-            if (cbor_isa_negint(it)) return v.as_int() < 0 && cbor_get_int(it) == std::uint64_t(-1 - v.as_int());
+            if (cbor_isa_uint(it))
+                return v.as_int() >= 0 && cbor_get_int(it) == std::uint64_t(v.as_int());
+            if (cbor_isa_negint(it))
+                return v.as_int() < 0 && cbor_get_int(it) == std::uint64_t(-1 - v.as_int());
             return false;
         }
         case cbor::kind::bytes:
@@ -379,14 +425,17 @@ struct generator {
     value make(int depth) {
         const int k = int(rng() % (depth > 3 ? 6 : 9));
         switch (k) {
-            case 0: return value::null();
-            case 1: return value::boolean(rng() & 1);
+            case 0:
+                return value::null();
+            case 1:
+                return value::boolean(rng() & 1);
             case 2: {
                 const int shift = int(rng() % 64);
                 std::int64_t i = std::int64_t(rng() >> shift);
                 return value::integer(rng() & 1 ? i : -1 - i);
             }
-            case 3: return value::text(random_string(12));
+            case 3:
+                return value::text(random_string(12));
             case 4: {
                 auto& s = strings.emplace_back(rng() % 300, char(rng()));
                 return value::bytes(std::string_view(s));

@@ -1,7 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -236,8 +234,8 @@ TEST_CASE("firehose capture: every frame, CAR and op CID matches decoded.json", 
     while (pos < bin.size()) {
         REQUIRE(bin.size() - pos >= 4);
         const auto* p = reinterpret_cast<const std::uint8_t*>(bin.data() + pos);
-        const std::size_t len = std::size_t(p[0]) << 24 | std::size_t(p[1]) << 16 |
-                                std::size_t(p[2]) << 8 | p[3];
+        const std::size_t len =
+            std::size_t(p[0]) << 24 | std::size_t(p[1]) << 16 | std::size_t(p[2]) << 8 | p[3];
         REQUIRE(bin.size() - pos - 4 >= len);
         const std::string_view frame_bytes(bin.data() + pos + 4, len);
         pos += 4 + len;
@@ -310,7 +308,8 @@ TEST_CASE("firehose capture: every frame, CAR and op CID matches decoded.json", 
                 ++ops_found;
                 auto rec = rec_dec.decode(blk->data);
                 REQUIRE(rec);
-                if (eo.contains("$type")) CHECK(rec->get_text("$type") == eo.at("$type").as_string());
+                if (eo.contains("$type"))
+                    CHECK(rec->get_text("$type") == eo.at("$type").as_string());
                 if (rec->get_text("$type") == "app.bsky.graph.follow") {
                     ++follows;
                     CHECK(rec->get_text("subject") == eo.at("subject").as_string());

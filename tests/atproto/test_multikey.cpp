@@ -1,21 +1,18 @@
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 
-#include "tests/atproto/test_util.hpp"
 #include "src/atproto/base58.hpp"
 #include "src/atproto/multikey.hpp"
+#include "tests/atproto/test_util.hpp"
 
 using namespace labeler::atproto;
 using labeler::test::hex;
 using labeler::test::slurp;
 
 namespace {
-
-
 
 // All "did:key:…" strings in a fixture file (the files are flat lists of objects).
 std::vector<std::string> did_keys_in(const std::string& path) {
@@ -35,7 +32,9 @@ TEST_CASE("multikey golden vector from protocol.md §2 (indigo label test)", "[m
     const std::string mk = "zQ3shcnfWLQN1bY4d2patsEAYFzy4xp1zdckEvHsV7S4ocTnC";
     auto raw = base58btc_decode(std::string_view(mk).substr(1));
     REQUIRE(raw);
-    CHECK(hex(*raw) == "e701" "02e479e24ce6d3d218fd866ed491b48348b2974162f530f29343f5a73b2476705d");
+    CHECK(hex(*raw) ==
+          "e701"
+          "02e479e24ce6d3d218fd866ed491b48348b2974162f530f29343f5a73b2476705d");
     auto key = decode_multikey(mk);
     REQUIRE(key);
     CHECK(key->crv == curve::k256);

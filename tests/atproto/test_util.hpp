@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the codec tests: hex, file reading, and printing labeler::error in Catch.
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <fstream>
 #include <ostream>
@@ -8,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "src/common/result.hpp"
 
 namespace labeler {
 // Lets Catch print a result<T> holding an error (found by ADL).
-inline std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
+inline std::ostream& operator<<(std::ostream& os, const error& e) {
+    return os << e.message;
+}
 }  // namespace labeler
 
 // Catch prints result<T> as "ok" or "error: <message>" (T need not be printable).

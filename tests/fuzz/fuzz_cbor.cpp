@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::span<const std::uint8_t> in(data, size);
     if (auto v = dec.decode(in)) {
         const std::string enc = cbor::encode(*v);
-        if (enc.size() != size || enc.compare(0, size, reinterpret_cast<const char*>(data), size) != 0) {
+        if (enc.size() != size ||
+            enc.compare(0, size, reinterpret_cast<const char*>(data), size) != 0) {
             std::abort();
         }
     }
