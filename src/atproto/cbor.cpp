@@ -517,7 +517,7 @@ void decoder::release() noexcept {
 }
 
 result<prefix_item> decoder::decode_at(std::span<const std::uint8_t> in, std::size_t base) {
-    if (in.size() > limits_.max_total_bytes) {
+    if (in.size() > limits_.max_total_bytes || in.size() > 0xffffffffu) {
         return error(int(decode_errc::limit),
                      fmt::format("dag-cbor: input of {} bytes exceeds the limit of {}", in.size(),
                                  limits_.max_total_bytes));
