@@ -48,6 +48,8 @@ constexpr std::string_view kMetaFollowCount = "n/follows";
 // A prefix pattern whose by_uri range holds more keys than this is answered by scanning
 // `current` in seq order instead (see query()).
 constexpr std::size_t kPrefixRangeBudget = 16384;
+// Keys of `current` a prefix query reads first, hoping the prefix matches densely.
+constexpr std::size_t kDenseProbe = 1024;
 
 rocksdb::Slice sl(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -182,6 +184,9 @@ struct label_store::impl {
         if (!opts.read_only) {
             auto s = db->FlushWAL(true);
             if (!s.ok()) kLog.error("syncing the WAL on close failed: {}", s.ToString());
+            // Persist the memtables so the next open does not replay the WAL.
+            s = db->Flush(rocksdb::FlushOptions(), cfs);
+            if (!s.ok()) kLog.warn("flushing memtables on close failed: {}", s.ToString());
         }
         for (auto* h : cfs)
             if (h) db->DestroyColumnFamilyHandle(h);
@@ -502,6 +507,7 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
     dbo.max_log_file_size = 8u << 20;
     dbo.keep_log_file_num = 3;
     dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+    dbo.recycle_log_file_num = 2;  // reused WAL files: fdatasync without inode updates
 
     auto table = [&](bool bloom, std::size_t block_size) {
         rocksdb::BlockBasedTableOptions t;
@@ -756,25 +762,35 @@ result<query_response> label_store::query(const query_request& q) const {
             if (!take(sv(it->key()), sv(it->value()))) break;
         return it->status();
     };
-    // `current` from the cursor, filtered by a URI prefix (empty = all) and the sources.
-    auto scan_current = [&](std::string_view prefix, std::vector<std::uint64_t>& out) {
-        std::size_t n = 0;
-        return scan(cf_current, keys::be8(from), std::nullopt, [&](auto k, auto v) {
+    // `current` from seq `start`, filtered by a URI prefix (empty = all) and the sources, adding
+    // to `out` until it holds `want` seqs, the end is reached, or `max_steps` keys were read.
+    // Returns true when finished (not stopped by max_steps); `start` becomes the resume point.
+    auto scan_current = [&](std::string_view prefix, std::vector<std::uint64_t>& out,
+                            std::uint64_t& start, std::size_t max_steps,
+                            rocksdb::Status& status) {
+        std::size_t steps = 0;
+        bool stopped = false;
+        status = scan(cf_current, keys::be8(start), std::nullopt, [&](auto k, auto v) {
+            if (steps++ == max_steps) {
+                stopped = true;
+                return false;
+            }
             auto seq = keys::read_be8(k);
             auto parts = keys::split_current(v);
             if (!seq || !parts) return true;  // skip malformed: never crash on bad data
-            if (parts->first.starts_with(prefix) && source_ok(parts->second)) {
-                out.push_back(*seq);
-                ++n;
-            }
-            return n < want;
+            start = *seq + 1;
+            if (parts->first.starts_with(prefix) && source_ok(parts->second)) out.push_back(*seq);
+            return out.size() < want;
         });
+        return !stopped;
     };
+    constexpr std::size_t unbounded = SIZE_MAX;
 
     const bool everything = std::find(q.patterns.begin(), q.patterns.end(), "*") != q.patterns.end();
     rocksdb::Status st;
     if (everything && sources.empty()) {
-        st = scan_current("", seqs);
+        std::uint64_t start = from;
+        scan_current("", seqs, start, unbounded, st);
     } else if (everything) {
         for (auto& src : sources) {
             std::size_t n = 0;
@@ -789,25 +805,34 @@ result<query_response> label_store::query(const query_request& q) const {
         for (auto& p : q.patterns) {
             std::vector<std::uint64_t> found;
             if (p.ends_with('*')) {
-                // Prefix: collect the by_uri range; past the budget, scan `current` in seq order.
+                // Prefix: two plans, both correct. (1) A short probe of `current` in seq order
+                // answers at once when matches are dense (wide prefixes like "did:*").
+                // (2) Otherwise the by_uri range, when it holds at most kPrefixRangeBudget keys.
+                // (3) Otherwise the seq-ordered scan resumes where the probe stopped.
                 std::string_view prefix(p.data(), p.size() - 1);
-                std::size_t scanned = 0;
-                bool over_budget = false;
-                st = scan(cf_by_uri, prefix, keys::prefix_successor(prefix), [&](auto k, auto v) {
-                    if (++scanned > kPrefixRangeBudget) {
-                        over_budget = true;
-                        return false;
+                std::uint64_t start = from;
+                if (!scan_current(prefix, found, start, kDenseProbe, st) && st.ok()) {
+                    std::vector<std::uint64_t> range;
+                    std::size_t scanned = 0;
+                    bool over_budget = false;
+                    st = scan(cf_by_uri, prefix, keys::prefix_successor(prefix),
+                              [&](auto k, auto v) {
+                                  if (++scanned > kPrefixRangeBudget) {
+                                      over_budget = true;
+                                      return false;
+                                  }
+                                  auto parts = keys::split_name_seq(k);
+                                  if (parts && parts->second >= from && source_ok(v))
+                                      range.push_back(parts->second);
+                                  return true;
+                              });
+                    if (st.ok() && over_budget) {
+                        scan_current(prefix, found, start, unbounded, st);
+                    } else {
+                        std::sort(range.begin(), range.end());
+                        if (range.size() > want) range.resize(want);
+                        found = std::move(range);
                     }
-                    auto parts = keys::split_name_seq(k);
-                    if (parts && parts->second >= from && source_ok(v)) found.push_back(parts->second);
-                    return true;
-                });
-                if (st.ok() && over_budget) {
-                    found.clear();
-                    st = scan_current(prefix, found);
-                } else {
-                    std::sort(found.begin(), found.end());
-                    if (found.size() > want) found.resize(want);
                 }
             } else {
                 std::size_t n = 0;

@@ -185,7 +185,7 @@ TEST_CASE("cursor and limit page through every planner path", "[storage][query]"
     CHECK_FALSE(last.next_cursor);
 }
 
-TEST_CASE("a large prefix range falls back to the seq-ordered scan with the same answer",
+TEST_CASE("every prefix plan (dense probe, small range, sparse fallback) gives the same answer",
           "[storage][query]") {
     fixture f;
     // More than the planner's budget (16384 keys) under one prefix, plus other subjects.
@@ -209,6 +209,25 @@ TEST_CASE("a large prefix range falls back to the seq-ordered scan with the same
     CHECK(got_src == seq_list(want_other_big.begin(), want_other_big.end()));
     // The small prefix still uses its range and finds its 1,700 subjects.
     CHECK(f.all_pages({"did:web:*"}, 250).size() == 1700);
+
+    // Sparse after the cursor: the seq-ordered probe finds nothing, the range is over budget,
+    // so the planner resumes the seq-ordered scan past the probe.
+    const std::uint64_t cursor = f.store->last_seq();
+    std::vector<label_fields> late;
+    for (int i = 0; i < 1500; ++i) late.push_back(fields(fmt::format("did:web:late{}", i), "kyo"));
+    f.add(late);
+    std::vector<label_fields> more;
+    for (int i = 0; i < 300; ++i) more.push_back(fields(fmt::format("did:plc:bigz{}", i), "kyo"));
+    auto more_seqs = f.add(more);
+    std::vector<std::uint64_t> got_late;
+    std::uint64_t c = cursor;
+    for (;;) {
+        auto r = f.q({"did:plc:big*"}, c, 100);
+        for (auto& l : r.labels) got_late.push_back(l.seq);
+        if (!r.next_cursor) break;
+        c = *r.next_cursor;
+    }
+    CHECK(got_late == more_seqs);
 }
 
 TEST_CASE("invalid queries are refused, not crashed on", "[storage][query]") {
