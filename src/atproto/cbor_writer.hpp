@@ -3,8 +3,9 @@
 //
 // Emits shortest-form heads and definite lengths only; never floats; tag 42 only for CID
 // links. The caller writes map keys in DAG-CBOR order (length first, then bytewise; see
-// key_less) — debug builds assert it via map_keys_sorted(). For encoding arbitrary values
-// with automatic key sorting use cbor::encode(const value&) (cbor.hpp).
+// key_less) — nothing checks it here, but cbor::decoder rejects misordered output, so a round
+// trip in a test catches mistakes. For encoding arbitrary values with automatic key sorting
+// use cbor::encode(const value&) (cbor.hpp).
 // Not thread-safe; cheap to construct; never allocates except by growing `out`.
 #include <cstdint>
 #include <span>

@@ -510,3 +510,41 @@ TEST_CASE("decoder reuse: decode recycles, decode_prefix appends", "[cbor]") {
     dec.release();
     CHECK(dec.decode(b));
 }
+
+TEST_CASE("writer: shortest heads at every boundary, links, raw", "[cbor][writer]") {
+    auto head = [](cbor::major m, std::uint64_t v) {
+        std::string out;
+        cbor::writer(out).head(m, v);
+        return hex(out);
+    };
+    CHECK(head(cbor::major_uint, 23) == "17");
+    CHECK(head(cbor::major_uint, 24) == "1818");
+    CHECK(head(cbor::major_uint, 255) == "18ff");
+    CHECK(head(cbor::major_uint, 256) == "190100");
+    CHECK(head(cbor::major_uint, 65535) == "19ffff");
+    CHECK(head(cbor::major_uint, 65536) == "1a00010000");
+    CHECK(head(cbor::major_uint, 0xffffffffull) == "1affffffff");
+    CHECK(head(cbor::major_uint, 0x100000000ull) == "1b0000000100000000");
+    CHECK(head(cbor::major_text, 5) == "65");
+    CHECK(head(cbor::major_map, 24) == "b818");
+    CHECK(head(cbor::major_tag, 42) == "d82a");
+
+    std::string out;
+    cbor::writer w(out);
+    const cid c = cid::compute(labeler::test::as_bytes("x"));
+    w.map(2);
+    w.text("a");
+    w.link(c.bytes());
+    w.text("b");
+    w.int64(INT64_MIN);
+    CHECK(hex(out).substr(0, 16) == "a26161d82a582500");
+    cbor::decoder dec;
+    auto d = dec.decode(out);
+    REQUIRE(d);
+    REQUIRE(d->find("a")->is_link());
+    CHECK(*d->find("a")->as_cid() == c);
+    CHECK(d->get_int("b") == INT64_MIN);
+    std::string copy;
+    cbor::writer(copy).raw(out);
+    CHECK(copy == out);
+}
