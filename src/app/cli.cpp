@@ -58,12 +58,13 @@ struct command_spec {
     std::string_view description;  // the rest of --help
     std::vector<std::string_view> value_flags;
     std::vector<std::string_view> bool_flags;
-    bool positional = false;       // accepts FILE... operands
+    bool positional = false;  // accepts FILE... operands
 };
 
 const std::vector<command_spec>& specs() {
     static const std::vector<command_spec> kSpecs = {
-        {"run", "run --config FILE [--cursor N] [--log-level L]",
+        {"run",
+         "run --config FILE [--cursor N] [--log-level L]",
          "Runs the labeler: opens the store, loads the signing key, serves HTTP/WebSocket on\n"
          "server.listen and labels followers until SIGTERM/SIGINT.\n"
          "\n"
@@ -73,38 +74,58 @@ const std::vector<command_spec>& specs() {
          "  --log-level L     debug|info|warn|error|off; overrides log.level\n"
          "\n"
          "A profile that does not load is reported on stderr with exit status 2.\n",
-         {"--config", "--cursor", "--log-level"}, {}, false},
-        {"keygen", "keygen --out FILE",
+         {"--config", "--cursor", "--log-level"},
+         {},
+         false},
+        {"keygen",
+         "keygen --out FILE",
          "Writes a new secp256k1 private key to FILE (hex, mode 0600) and prints its did:key on\n"
          "stdout (publish it as the #atproto_label verification method). Never overwrites an\n"
          "existing file; missing parent folders are created (mode 0700).\n"
          "\n"
          "  --out FILE        where to write the key\n",
-         {"--out"}, {}, false},
-        {"declare", "declare --config FILE",
+         {"--out"},
+         {},
+         false},
+        {"declare",
+         "declare --config FILE",
          "Prints the app.bsky.labeler.service record (rkey \"self\") for the profile's label set\n"
          "as JSON: policies.labelValues, policies.labelValueDefinitions, createdAt (now), and\n"
          "empty subjectTypes/reasonTypes/subjectCollections so that no reports are sent.\n"
          "\n"
          "  --config FILE     the environment's profile (TOML)\n",
-         {"--config"}, {}, false},
-        {"config check", "config check FILE...",
+         {"--config"},
+         {},
+         false},
+        {"config check",
+         "config check FILE...",
          "Validates each profile, then checks that they are isolated from one another: distinct\n"
          "environment names, storage paths neither equal nor nested, distinct signing key files\n"
          "and keys, listen addresses that do not collide. A labeler DID shared by two profiles\n"
          "is a warning. Prints \"ok FILE (...)\" per valid profile and every problem; exit\n"
          "status 0 only when all is well, 1 otherwise.\n",
-         {}, {}, true},
-        {"check", "check --url URL [...]",
+         {},
+         {},
+         true},
+        {"check",
+         "check --url URL [...]",
          "Post-deploy end-to-end check with real requests (planned, not implemented yet).\n",
-         {"--url"}, {}, false},
-        {"backfill", "backfill --config FILE",
+         {"--url"},
+         {},
+         false},
+        {"backfill",
+         "backfill --config FILE",
          "Labels accounts that already follow the labeler (planned, not implemented yet).\n",
-         {"--config"}, {}, false},
-        {"reconcile", "reconcile --config FILE [--dry-run]",
+         {"--config"},
+         {},
+         false},
+        {"reconcile",
+         "reconcile --config FILE [--dry-run]",
          "Repairs drift between the store and the AppView's followers (planned, not\n"
          "implemented yet).\n",
-         {"--config"}, {"--dry-run"}, false},
+         {"--config"},
+         {"--dry-run"},
+         false},
     };
     return kSpecs;
 }
@@ -217,7 +238,8 @@ int cmd_run(const command_spec& spec, const parsed_args& a) {
         std::uint64_t v = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-            return usage_error(spec.name, "--cursor needs a non-negative integer, got \"" + s + "\"");
+            return usage_error(spec.name,
+                               "--cursor needs a non-negative integer, got \"" + s + "\"");
         cursor = v;
     }
     std::optional<std::string> level;

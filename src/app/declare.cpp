@@ -10,13 +10,27 @@ std::string json_string(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20)
                     out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
@@ -53,9 +67,9 @@ std::string declaration_json(const config::profile& profile, std::string_view cr
         for (std::size_t j = 0; j < v.locales.size(); ++j) {
             const auto& l = v.locales[j];
             out += j ? ",\n" : "\n";
-            out += fmt::format("          {{\"lang\": {}, \"name\": {}, \"description\": {}}}",
-                               json_string(l.lang), json_string(l.name),
-                               json_string(l.description));
+            out +=
+                fmt::format("          {{\"lang\": {}, \"name\": {}, \"description\": {}}}",
+                            json_string(l.lang), json_string(l.name), json_string(l.description));
         }
         out += v.locales.empty() ? "]\n" : "\n        ]\n";
         out += "      }";

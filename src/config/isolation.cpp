@@ -66,16 +66,14 @@ isolation_report check_isolation(const std::vector<profile>& profiles) {
                 report.problems.push_back(
                     fmt::format("{}: both use environment \"{}\"", pair, a.environment));
             if (storage[i] == storage[j])
-                report.problems.push_back(fmt::format("{}: both use storage.path {}", pair,
-                                                      storage[i].string()));
+                report.problems.push_back(
+                    fmt::format("{}: both use storage.path {}", pair, storage[i].string()));
             else if (is_within(storage[j], storage[i]))
-                report.problems.push_back(fmt::format(
-                    "{}: storage.path {} lies inside {}", pair, storage[j].string(),
-                    storage[i].string()));
+                report.problems.push_back(fmt::format("{}: storage.path {} lies inside {}", pair,
+                                                      storage[j].string(), storage[i].string()));
             else if (is_within(storage[i], storage[j]))
-                report.problems.push_back(fmt::format(
-                    "{}: storage.path {} lies inside {}", pair, storage[i].string(),
-                    storage[j].string()));
+                report.problems.push_back(fmt::format("{}: storage.path {} lies inside {}", pair,
+                                                      storage[i].string(), storage[j].string()));
             if (keys[i] == keys[j])
                 report.problems.push_back(fmt::format("{}: both use labeler.signing_key_file {}",
                                                       pair, keys[i].string()));
@@ -85,9 +83,9 @@ isolation_report check_isolation(const std::vector<profile>& profiles) {
                     a.signing_key_file.string(), b.signing_key_file.string(), *key_did[i]));
             listen_address la{a.server.host, a.server.port}, lb{b.server.host, b.server.port};
             if (listen_collides(la, lb))
-                report.problems.push_back(fmt::format(
-                    "{}: server.listen addresses collide ({}:{} and {}:{})", pair, a.server.host,
-                    a.server.port, b.server.host, b.server.port));
+                report.problems.push_back(
+                    fmt::format("{}: server.listen addresses collide ({}:{} and {}:{})", pair,
+                                a.server.host, a.server.port, b.server.host, b.server.port));
             if (a.labeler_did == b.labeler_did)
                 report.warnings.push_back(
                     fmt::format("{}: both use labeler.did {} (labels from both environments "

@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
-
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -25,16 +24,26 @@ namespace {
 
 const char* type_name(toml::node_type t) {
     switch (t) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a floating-point number";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::date: return "a date";
-        case toml::node_type::time: return "a time";
-        case toml::node_type::date_time: return "a date-time";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::table: return "a table";
-        default: return "nothing";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        default:
+            return "nothing";
     }
 }
 
@@ -99,7 +108,8 @@ public:
 
     bool expect(const toml::node* n, std::string_view key, toml::node_type want) {
         if (n->type() == want) return true;
-        p_.add(path(key), fmt::format("expected {}, got {}", type_name(want), type_name(n->type())));
+        p_.add(path(key),
+               fmt::format("expected {}, got {}", type_name(want), type_name(n->type())));
         return false;
     }
 
@@ -183,7 +193,8 @@ void read_labeler(table_reader& top, profile& out) {
     table_reader r(top.report(), *t, "labeler", "in [labeler]");
     if (auto did = r.str("did", true)) {
         if (auto why = check_labeler_did(*did))
-            r.report().add("labeler.did", fmt::format("{} is not a valid DID ({})", quote_value(*did), *why));
+            r.report().add("labeler.did",
+                           fmt::format("{} is not a valid DID ({})", quote_value(*did), *why));
         else
             out.labeler_did = *did;
     }
@@ -213,9 +224,12 @@ void read_server(table_reader& top, profile& out) {
     if (auto v = r.integer("threads", 1, 256)) s.threads = unsigned(*v);
     if (auto v = r.integer("max_header_bytes", 1024, 1 << 20)) s.max_header_bytes = *v;
     if (auto v = r.integer("max_body_bytes", 0, 64 << 20)) s.max_body_bytes = *v;
-    if (auto v = r.integer("read_timeout_ms", 1, kDay_ms)) s.read_timeout = std::chrono::milliseconds(*v);
-    if (auto v = r.integer("idle_timeout_ms", 1, kDay_ms)) s.idle_timeout = std::chrono::milliseconds(*v);
-    if (auto v = r.integer("subscriber_queue_frames", 1, 100'000'000)) s.subscriber_queue_frames = *v;
+    if (auto v = r.integer("read_timeout_ms", 1, kDay_ms))
+        s.read_timeout = std::chrono::milliseconds(*v);
+    if (auto v = r.integer("idle_timeout_ms", 1, kDay_ms))
+        s.idle_timeout = std::chrono::milliseconds(*v);
+    if (auto v = r.integer("subscriber_queue_frames", 1, 100'000'000))
+        s.subscriber_queue_frames = *v;
     if (auto v = r.integer("ws_ping_interval_ms", 1, kDay_ms))
         s.ws_ping_interval = std::chrono::milliseconds(*v);
     r.finish();
@@ -232,8 +246,8 @@ void read_storage(table_reader& top, profile& out) {
             out.storage.path = *p;
     }
     if (auto v = r.choice("sync", {"batch", "interval"}))
-        out.storage.sync = *v == "batch" ? storage_config::sync_mode::batch
-                                         : storage_config::sync_mode::interval;
+        out.storage.sync =
+            *v == "batch" ? storage_config::sync_mode::batch : storage_config::sync_mode::interval;
     if (auto v = r.integer("sync_interval_ms", 1, 3'600'000))
         out.storage.sync_interval = std::chrono::milliseconds(*v);
     r.finish();
@@ -246,14 +260,16 @@ void read_source(table_reader& top, profile& out) {
     auto& s = out.source;
     auto kind = r.choice("kind", {"jetstream", "firehose", "file"}, true);
     using kind_t = source_config::kind_t;
-    if (kind) s.kind = *kind == "jetstream" ? kind_t::jetstream
-                     : *kind == "firehose"  ? kind_t::firehose
-                                            : kind_t::file;
+    if (kind)
+        s.kind = *kind == "jetstream"  ? kind_t::jetstream
+                 : *kind == "firehose" ? kind_t::firehose
+                                       : kind_t::file;
     const bool network = kind && *kind != "file";
     const bool file = kind && *kind == "file";
 
     if (auto* urls = r.array("urls", network)) {
-        if (file) r.report().add("source.urls", "only used with kind = \"jetstream\" or \"firehose\"");
+        if (file)
+            r.report().add("source.urls", "only used with kind = \"jetstream\" or \"firehose\"");
         if (urls->empty() && network) r.report().add("source.urls", "must list at least one URL");
         std::set<std::string> seen;
         for (std::size_t i = 0; i < urls->size(); ++i) {
@@ -325,13 +341,11 @@ void read_locale(problems& p, const toml::table& t, const std::string& prefix, l
         out.lang = *v;
     }
     if (auto v = r.str("name", true)) {
-        if (auto why = check_text(*v, 64, 640))
-            p.add(prefix + ".name", *why);
+        if (auto why = check_text(*v, 64, 640)) p.add(prefix + ".name", *why);
         out.name = *v;
     }
     if (auto v = r.str("description", true)) {
-        if (auto why = check_text(*v, 10'000, 100'000))
-            p.add(prefix + ".description", *why);
+        if (auto why = check_text(*v, 10'000, 100'000)) p.add(prefix + ".description", *why);
         out.description = *v;
     }
     r.finish();
@@ -406,7 +420,8 @@ void read_reroll(table_reader& top, profile& out) {
             rr.mode = reroll_config::mode_t::daily;
             rr.daily_at = *m;
         } else {
-            p.add("reroll.daily_at", fmt::format("{} must be \"HH:MM\" (00:00 to 23:59)", quote_value(*v)));
+            p.add("reroll.daily_at",
+                  fmt::format("{} must be \"HH:MM\" (00:00 to 23:59)", quote_value(*v)));
         }
     }
     if (auto v = r.str("every")) {
@@ -416,7 +431,8 @@ void read_reroll(table_reader& top, profile& out) {
         } else {
             p.add("reroll.every",
                   fmt::format("{} must be a positive whole number of hours, minutes or seconds "
-                              "(\"24h\", \"90m\", \"30s\"; at most 366 days)", quote_value(*v)));
+                              "(\"24h\", \"90m\", \"30s\"; at most 366 days)",
+                              quote_value(*v)));
         }
     }
     bool has_offset = r.has("utc_offset");
@@ -424,8 +440,9 @@ void read_reroll(table_reader& top, profile& out) {
         if (auto m = parse_utc_offset(*v))
             rr.utc_offset = *m;
         else
-            p.add("reroll.utc_offset", fmt::format("{} must be \"+HH:MM\" or \"-HH:MM\" (at most 14:00)",
-                                                   quote_value(*v)));
+            p.add("reroll.utc_offset",
+                  fmt::format("{} must be \"+HH:MM\" or \"-HH:MM\" (at most 14:00)",
+                              quote_value(*v)));
     }
     if (has_daily && has_every)
         p.add("reroll", "set either daily_at or every, not both");
@@ -500,16 +517,16 @@ result<profile> load_profile(const std::filesystem::path& file) {
     if (!in) {
         std::error_code ec;
         bool exists = std::filesystem::exists(file, ec);
-        return error(int(errc::io), fmt::format("{}: cannot read the profile ({})", file.string(),
-                                                exists ? "permission denied or unreadable"
-                                                       : "no such file"));
+        return error(int(errc::io),
+                     fmt::format("{}: cannot read the profile ({})", file.string(),
+                                 exists ? "permission denied or unreadable" : "no such file"));
     }
     if (std::filesystem::is_directory(file))
-        return error(int(errc::io), fmt::format("{}: is a directory, not a profile", file.string()));
+        return error(int(errc::io),
+                     fmt::format("{}: is a directory, not a profile", file.string()));
     std::ostringstream ss;
     ss << in.rdbuf();
-    if (in.bad())
-        return error(int(errc::io), fmt::format("{}: read error", file.string()));
+    if (in.bad()) return error(int(errc::io), fmt::format("{}: read error", file.string()));
     return parse_profile(ss.str(), file);
 }
 

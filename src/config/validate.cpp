@@ -9,15 +9,26 @@
 namespace labeler::config {
 namespace {
 
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return is_lower(c) || is_upper(c); }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_lower(char c) {
+    return c >= 'a' && c <= 'z';
+}
+bool is_upper(char c) {
+    return c >= 'A' && c <= 'Z';
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+    return is_lower(c) || is_upper(c);
+}
+bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
 
 // Parses all of `s` as an unsigned decimal number (no sign, no spaces).
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
-    if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), is_digit)) return std::nullopt;
+    if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), is_digit))
+        return std::nullopt;
     std::uint64_t v = 0;
     std::from_chars(s.data(), s.data() + s.size(), v);
     return v;
@@ -45,7 +56,8 @@ std::optional<std::string> check_web_host(std::string_view host) {
         auto dot = name.find('.', start);
         auto label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
-            !std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; }))
+            !std::all_of(label.begin(), label.end(),
+                         [](char c) { return is_alnum(c) || c == '-'; }))
             return "did:web host name is not a valid domain name";
         if (dot == std::string_view::npos) break;
         start = dot + 1;
@@ -74,7 +86,8 @@ std::optional<std::string> check_labeler_did(std::string_view did) {
     if (colon == std::string_view::npos || colon == 0) return "needs did:METHOD:IDENTIFIER";
     auto method = rest.substr(0, colon);
     auto id = rest.substr(colon + 1);
-    if (!std::all_of(method.begin(), method.end(), is_lower)) return "method must be lower-case a-z";
+    if (!std::all_of(method.begin(), method.end(), is_lower))
+        return "method must be lower-case a-z";
     if (id.empty()) return "identifier is empty";
     if (!std::all_of(id.begin(), id.end(), [](char c) {
             return is_alnum(c) || c == '.' || c == '_' || c == ':' || c == '%' || c == '-';
@@ -127,8 +140,9 @@ std::optional<std::string> check_lang(std::string_view lang) {
 
 std::optional<std::string> check_text(std::string_view text, std::size_t max_chars,
                                       std::size_t max_bytes) {
-    bool blank = std::all_of(text.begin(), text.end(),
-                             [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+    bool blank = std::all_of(text.begin(), text.end(), [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    });
     if (blank) return "must not be empty";
     std::size_t chars = std::count_if(text.begin(), text.end(), [](char c) {
         return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -148,9 +162,8 @@ std::optional<std::string> check_ws_url(std::string_view url) {
         rest = url.substr(6);
     else
         return "must start with ws:// or wss://";
-    if (std::any_of(url.begin(), url.end(), [](char c) {
-            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-        }))
+    if (std::any_of(url.begin(), url.end(),
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
         return "must not contain spaces or control characters";
     if (url.find('#') != std::string_view::npos) return "must not have a #fragment";
     auto end = rest.find_first_of("/?");
@@ -177,9 +190,7 @@ std::optional<std::string> check_ws_url(std::string_view url) {
 }
 
 result<listen_address> parse_listen(std::string_view text) {
-    auto bad = [&](std::string_view why) {
-        return error(fmt::format("\"{}\" {}", text, why));
-    };
+    auto bad = [&](std::string_view why) { return error(fmt::format("\"{}\" {}", text, why)); };
     std::string_view host, port;
     listen_address out;
     if (!text.empty() && text.front() == '[') {

@@ -16,7 +16,8 @@ namespace labeler::config {
 std::optional<std::string> check_environment(std::string_view env);
 // A labeler account DID: generic DID syntax, and did:plc (24 chars of [a-z2-7]) or did:web.
 std::optional<std::string> check_labeler_did(std::string_view did);
-// A custom label value the Bluesky app will display: ^[a-z-]+$, no leading/trailing '-', <= 100 bytes.
+// A custom label value the Bluesky app will display: ^[a-z-]+$, no leading/trailing '-', <= 100
+// bytes.
 std::optional<std::string> check_label_id(std::string_view id);
 // A BCP-47-shaped language tag ("ja", "en", "pt-BR").
 std::optional<std::string> check_lang(std::string_view lang);

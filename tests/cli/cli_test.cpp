@@ -1,13 +1,11 @@
 // Runs the real random-labeler binary (RANDOM_LABELER_BIN) in a mkdtemp folder and checks exit
 // statuses, stdout and stderr of every command.
-#include <catch2/catch.hpp>
-
-#include <boost/json.hpp>
-
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -83,14 +81,23 @@ struct sandbox {
 };
 
 std::string profile_text(const std::string& env, int port, const std::string& extra = "") {
-    return "environment = \"" + env + "\"\n"
+    return "environment = \"" + env +
+           "\"\n"
            "[labeler]\n"
-           "did = \"did:plc:" + env + std::string(24 - env.size(), 'a') + "\"\n"
-           "signing_key_file = \"keys/" + env + ".key\"\n"
+           "did = \"did:plc:" +
+           env + std::string(24 - env.size(), 'a') +
+           "\"\n"
+           "signing_key_file = \"keys/" +
+           env +
+           ".key\"\n"
            "[server]\n"
-           "listen = \"127.0.0.1:" + std::to_string(port) + "\"\n"
+           "listen = \"127.0.0.1:" +
+           std::to_string(port) +
+           "\"\n"
            "[storage]\n"
-           "path = \"data/" + env + "\"\n"
+           "path = \"data/" +
+           env +
+           "\"\n"
            "[source]\n"
            "kind = \"file\"\n"
            "file = \"events.jsonl\"\n"
@@ -134,15 +141,17 @@ TEST_CASE("--help and --version") {
 TEST_CASE("every command answers --help with exit 0") {
     sandbox s;
     const std::vector<std::vector<std::string>> cmds = {
-        {"run", "--help"},      {"keygen", "--help"},   {"declare", "--help"},
-        {"config", "check", "--help"}, {"config", "--help"}, {"check", "--help"},
-        {"backfill", "--help"}, {"reconcile", "--help"}, {"run", "-h"},
-        {"run", "--config", "missing.toml", "--help"}};
+        {"run", "--help"},      {"keygen", "--help"},
+        {"declare", "--help"},  {"config", "check", "--help"},
+        {"config", "--help"},   {"check", "--help"},
+        {"backfill", "--help"}, {"reconcile", "--help"},
+        {"run", "-h"},          {"run", "--config", "missing.toml", "--help"}};
     for (const auto& c : cmds) {
         INFO(c[0] << " " << c.back());
         auto r = s.run(c);
         CHECK(r.status == 0);
-        CHECK(contains(r.out, "usage: random-labeler " + (c[0] == "config" ? std::string("config check") : c[0])));
+        CHECK(contains(r.out, "usage: random-labeler " +
+                                  (c[0] == "config" ? std::string("config check") : c[0])));
         CHECK(r.err.empty());
     }
 }
@@ -189,9 +198,10 @@ TEST_CASE("unknown commands and options are usage errors (exit 2)") {
 
 TEST_CASE("planned commands say so and fail") {
     sandbox s;
-    for (auto args : std::vector<std::vector<std::string>>{
-             {"check", "--url", "http://127.0.0.1:1"}, {"backfill", "--config", "x.toml"},
-             {"reconcile", "--config", "x.toml", "--dry-run"}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{"check", "--url", "http://127.0.0.1:1"},
+                                               {"backfill", "--config", "x.toml"},
+                                               {"reconcile", "--config", "x.toml", "--dry-run"}}) {
         auto r = s.run(args);
         CHECK(r.status == 2);
         CHECK(contains(r.err, "not implemented yet"));
@@ -290,8 +300,8 @@ TEST_CASE("declare prints the labeler service record") {
 TEST_CASE("declare works for every shipped profile") {
     sandbox s;
     for (const char* env : {"development", "staging", "production"}) {
-        auto r = s.run({"declare", "--config",
-                        std::string(LABELER_SOURCE_DIR) + "/config/" + env + ".toml"});
+        auto r = s.run(
+            {"declare", "--config", std::string(LABELER_SOURCE_DIR) + "/config/" + env + ".toml"});
         INFO(env << ": " << r.err);
         REQUIRE(r.status == 0);
         auto v = boost::json::parse(r.out);
@@ -353,8 +363,9 @@ TEST_CASE("run with a broken profile fails with the error on stderr") {
     CHECK(dup.status == 2);
     CHECK(contains(dup.err, "broken.toml:"));  // duplicate [server] table: TOML syntax error
 
-    s.write("bad.toml", profile_text("dev", 8080).replace(
-                            profile_text("dev", 8080).find("127.0.0.1:8080"), 14, "nowhere"));
+    s.write("bad.toml",
+            profile_text("dev", 8080)
+                .replace(profile_text("dev", 8080).find("127.0.0.1:8080"), 14, "nowhere"));
     auto bad = s.run({"run", "--config", "bad.toml"});
     CHECK(bad.status == 2);
     CHECK(contains(bad.err, "bad.toml: server.listen: \"nowhere\" needs HOST:PORT"));

@@ -1,8 +1,7 @@
 // check_isolation: profiles that would share state, keys or a port are caught.
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 
@@ -154,12 +153,15 @@ TEST_CASE("shared signing key files or keys are problems") {
               std::string::npos);
     }
     SECTION("two different keys") {
-        REQUIRE(labeler::atproto::private_key::generate().save_file(a.signing_key_file).has_value());
-        REQUIRE(labeler::atproto::private_key::generate().save_file(b.signing_key_file).has_value());
+        REQUIRE(
+            labeler::atproto::private_key::generate().save_file(a.signing_key_file).has_value());
+        REQUIRE(
+            labeler::atproto::private_key::generate().save_file(b.signing_key_file).has_value());
         CHECK(check_isolation({a, b}).ok());
     }
     SECTION("a key file that exists but cannot be loaded") {
-        REQUIRE(labeler::atproto::private_key::generate().save_file(a.signing_key_file).has_value());
+        REQUIRE(
+            labeler::atproto::private_key::generate().save_file(a.signing_key_file).has_value());
         ::chmod(a.signing_key_file.c_str(), 0644);
         auto report = check_isolation({a, b});
         REQUIRE(report.problems.size() == 1);

@@ -1,14 +1,13 @@
 // load_profile / parse_profile: every field, defaults, and dozens of bad profiles, each of which
 // must name the file, the key and the problem.
-#include <catch2/catch.hpp>
+#include "src/config/profile.hpp"
 
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <string>
-
-#include "src/config/profile.hpp"
 
 using namespace labeler::config;
 using namespace std::chrono_literals;
@@ -122,7 +121,8 @@ std::string errors_of(const std::string& text) {
     const std::string& m = r.error().message;
     while (start < m.size()) {
         auto nl = m.find('\n', start);
-        std::string line = m.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+        std::string line =
+            m.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
         INFO(line);
         CHECK(line.rfind(kFile + ":", 0) == 0);
         if (nl == std::string::npos) break;
@@ -170,7 +170,8 @@ TEST_CASE("a profile with every key loads with every field") {
     CHECK(p.source.urls[1] == "ws://127.0.0.1:6008/subscribe");
     CHECK(p.source.cursor == std::optional<std::uint64_t>(1725911162329308ULL));
     CHECK(p.source.rewind == 7s);
-    CHECK(p.source.zstd_dictionary == std::optional<std::filesystem::path>("config/zstd_dictionary"));
+    CHECK(p.source.zstd_dictionary ==
+          std::optional<std::filesystem::path>("config/zstd_dictionary"));
     CHECK(p.source.max_event_bytes == 65536);
     CHECK(p.source.backoff_initial == 250ms);
     CHECK(p.source.backoff_max == 10000ms);
@@ -256,7 +257,8 @@ TEST_CASE("file source options and alternative listen forms") {
     CHECK(every->reroll.every == std::chrono::seconds(90 * 60));
 
     auto fh = with("kind = \"file\"\nfile = \"config/samples/development.jsonl\"",
-                   "kind = \"firehose\"\nurls = [\"wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos\"]");
+                   "kind = \"firehose\"\nurls = "
+                   "[\"wss://bsky.network/xrpc/com.atproto.sync.subscribeRepos\"]");
     auto f = parse_profile(fh, kFile);
     INFO((f.has_value() ? std::string() : f.error().message));
     REQUIRE(f.has_value());
@@ -267,108 +269,227 @@ TEST_CASE("bad profiles name the file, the key and the problem") {
     const std::string src_file = "kind = \"file\"\nfile = \"config/samples/development.jsonl\"";
     const std::vector<bad_case> cases = {
         // unknown keys at every level
-        {"unknown top-level key", "colour = \"red\"\n" + kBase, "unknown key \"colour\" at top level"},
-        {"unknown table", kBase + "\n[sever]\nlisten = \"1.2.3.4:1\"\n", "unknown key \"sever\" at top level"},
-        {"unknown key in [labeler]", with("[labeler]\n", "[labeler]\nhandle = \"x\"\n"), "unknown key \"handle\" in [labeler]"},
-        {"unknown key in [server]", with("listen = ", "lisen = \"1.2.3.4:5\"\nlisten = "), "unknown key \"lisen\" in [server]"},
-        {"unknown key in [storage]", with("[storage]\n", "[storage]\nengine = \"rocks\"\n"), "unknown key \"engine\" in [storage]"},
-        {"unknown key in [source]", with("[source]\n", "[source]\nurl = \"wss://x\"\n"), "unknown key \"url\" in [source]"},
-        {"unknown key in [pipeline]", kBase + "\n[pipeline]\nqueue = 3\n", "unknown key \"queue\" in [pipeline]"},
-        {"unknown key in [labels]", with("[[labels.values]]", "[labels]\nextra = 1\n\n[[labels.values]]"), "unknown key \"extra\" in [labels]"},
-        {"unknown key in a label value", with("weight = 2", "wieght = 2"), "unknown key \"wieght\" in labels.values[0]"},
-        {"unknown key in a locale", with("description = \"Kyo\"", "description = \"Kyo\", nmae = \"x\""), "unknown key \"nmae\" in labels.values[1].locales[0]"},
-        {"unknown key in [reroll]", kBase + "\n[reroll]\nevery = \"1h\"\nat = \"x\"\n", "unknown key \"at\" in [reroll]"},
-        {"unknown key in [admin]", kBase + "\n[admin]\ntoken = \"x\"\n", "unknown key \"token\" in [admin]"},
-        {"unknown key in [log]", kBase + "\n[log]\nlevel = \"info\"\nformat = \"json\"\n", "unknown key \"format\" in [log]"},
+        {"unknown top-level key", "colour = \"red\"\n" + kBase,
+         "unknown key \"colour\" at top level"},
+        {"unknown table", kBase + "\n[sever]\nlisten = \"1.2.3.4:1\"\n",
+         "unknown key \"sever\" at top level"},
+        {"unknown key in [labeler]", with("[labeler]\n", "[labeler]\nhandle = \"x\"\n"),
+         "unknown key \"handle\" in [labeler]"},
+        {"unknown key in [server]", with("listen = ", "lisen = \"1.2.3.4:5\"\nlisten = "),
+         "unknown key \"lisen\" in [server]"},
+        {"unknown key in [storage]", with("[storage]\n", "[storage]\nengine = \"rocks\"\n"),
+         "unknown key \"engine\" in [storage]"},
+        {"unknown key in [source]", with("[source]\n", "[source]\nurl = \"wss://x\"\n"),
+         "unknown key \"url\" in [source]"},
+        {"unknown key in [pipeline]", kBase + "\n[pipeline]\nqueue = 3\n",
+         "unknown key \"queue\" in [pipeline]"},
+        {"unknown key in [labels]",
+         with("[[labels.values]]", "[labels]\nextra = 1\n\n[[labels.values]]"),
+         "unknown key \"extra\" in [labels]"},
+        {"unknown key in a label value", with("weight = 2", "wieght = 2"),
+         "unknown key \"wieght\" in labels.values[0]"},
+        {"unknown key in a locale",
+         with("description = \"Kyo\"", "description = \"Kyo\", nmae = \"x\""),
+         "unknown key \"nmae\" in labels.values[1].locales[0]"},
+        {"unknown key in [reroll]", kBase + "\n[reroll]\nevery = \"1h\"\nat = \"x\"\n",
+         "unknown key \"at\" in [reroll]"},
+        {"unknown key in [admin]", kBase + "\n[admin]\ntoken = \"x\"\n",
+         "unknown key \"token\" in [admin]"},
+        {"unknown key in [log]", kBase + "\n[log]\nlevel = \"info\"\nformat = \"json\"\n",
+         "unknown key \"format\" in [log]"},
         // missing keys
-        {"missing environment", with("environment = \"development\"\n", ""), "test/profile.toml: environment: missing"},
-        {"missing labeler.did", with("did = \"did:plc:randomlabelerdevelopment\"\n", ""), "labeler.did: missing"},
-        {"missing signing key file", with("signing_key_file = \"keys/development.key\"\n", ""), "labeler.signing_key_file: missing"},
-        {"missing [server]", with("[server]\nlisten = \"127.0.0.1:8080\"\n", ""), "server: missing"},
+        {"missing environment", with("environment = \"development\"\n", ""),
+         "test/profile.toml: environment: missing"},
+        {"missing labeler.did", with("did = \"did:plc:randomlabelerdevelopment\"\n", ""),
+         "labeler.did: missing"},
+        {"missing signing key file", with("signing_key_file = \"keys/development.key\"\n", ""),
+         "labeler.signing_key_file: missing"},
+        {"missing [server]", with("[server]\nlisten = \"127.0.0.1:8080\"\n", ""),
+         "server: missing"},
         {"missing listen", with("listen = \"127.0.0.1:8080\"\n", ""), "server.listen: missing"},
-        {"missing storage.path", with("path = \"data/development\"\n", ""), "storage.path: missing"},
+        {"missing storage.path", with("path = \"data/development\"\n", ""),
+         "storage.path: missing"},
         {"missing source.kind", with("kind = \"file\"\n", ""), "source.kind: missing"},
-        {"missing source.file", with("file = \"config/samples/development.jsonl\"\n", ""), "source.file: missing"},
-        {"missing urls for jetstream", with(src_file, "kind = \"jetstream\""), "source.urls: missing"},
+        {"missing source.file", with("file = \"config/samples/development.jsonl\"\n", ""),
+         "source.file: missing"},
+        {"missing urls for jetstream", with(src_file, "kind = \"jetstream\""),
+         "source.urls: missing"},
         {"missing labels", kBase.substr(0, kBase.find("[[labels.values]]")), "labels: missing"},
-        {"missing locales", with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]", ""), "labels.values[1].locales: missing"},
-        {"missing locale name", with("name = \"Bad luck\", ", ""), "labels.values[1].locales[0].name: missing"},
+        {"missing locales",
+         with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]", ""),
+         "labels.values[1].locales: missing"},
+        {"missing locale name", with("name = \"Bad luck\", ", ""),
+         "labels.values[1].locales[0].name: missing"},
         {"missing label id", with("id = \"kyo\"\n", ""), "labels.values[1].id: missing"},
         // values
-        {"bad environment", with("environment = \"development\"", "environment = \"Dev_1\""), "environment: \"Dev_1\" must match ^[a-z0-9-]+$"},
-        {"empty environment", with("environment = \"development\"", "environment = \"\""), "environment: \"\" must not be empty"},
-        {"bad DID", with("did:plc:randomlabelerdevelopment", "did:foo"), "labeler.did: \"did:foo\" is not a valid DID"},
-        {"not a DID", with("did:plc:randomlabelerdevelopment", "randomlabeler"), "labeler.did: \"randomlabeler\" is not a valid DID"},
-        {"short did:plc", with("did:plc:randomlabelerdevelopment", "did:plc:abc"), "a did:plc identifier is 24 characters"},
-        {"unsupported DID method", with("did:plc:randomlabelerdevelopment", "did:key:zQ3shabc"), "is not supported by atproto"},
-        {"empty signing key file", with("\"keys/development.key\"", "\"\""), "labeler.signing_key_file: must not be empty"},
-        {"listen without port", with("127.0.0.1:8080", "1.2.3.4"), "server.listen: \"1.2.3.4\" needs HOST:PORT"},
-        {"listen port too big", with("127.0.0.1:8080", "127.0.0.1:70000"), "server.listen: \"127.0.0.1:70000\" has a port above 65535"},
-        {"listen port not numeric", with("127.0.0.1:8080", "127.0.0.1:http"), "server.listen: \"127.0.0.1:http\" needs a numeric PORT"},
+        {"bad environment", with("environment = \"development\"", "environment = \"Dev_1\""),
+         "environment: \"Dev_1\" must match ^[a-z0-9-]+$"},
+        {"empty environment", with("environment = \"development\"", "environment = \"\""),
+         "environment: \"\" must not be empty"},
+        {"bad DID", with("did:plc:randomlabelerdevelopment", "did:foo"),
+         "labeler.did: \"did:foo\" is not a valid DID"},
+        {"not a DID", with("did:plc:randomlabelerdevelopment", "randomlabeler"),
+         "labeler.did: \"randomlabeler\" is not a valid DID"},
+        {"short did:plc", with("did:plc:randomlabelerdevelopment", "did:plc:abc"),
+         "a did:plc identifier is 24 characters"},
+        {"unsupported DID method", with("did:plc:randomlabelerdevelopment", "did:key:zQ3shabc"),
+         "is not supported by atproto"},
+        {"empty signing key file", with("\"keys/development.key\"", "\"\""),
+         "labeler.signing_key_file: must not be empty"},
+        {"listen without port", with("127.0.0.1:8080", "1.2.3.4"),
+         "server.listen: \"1.2.3.4\" needs HOST:PORT"},
+        {"listen port too big", with("127.0.0.1:8080", "127.0.0.1:70000"),
+         "server.listen: \"127.0.0.1:70000\" has a port above 65535"},
+        {"listen port not numeric", with("127.0.0.1:8080", "127.0.0.1:http"),
+         "server.listen: \"127.0.0.1:http\" needs a numeric PORT"},
         {"listen negative port", with("127.0.0.1:8080", "127.0.0.1:-1"), "needs a numeric PORT"},
-        {"listen host name", with("127.0.0.1:8080", "example.com:80"), "needs an IPv4 address, [IPv6] address or localhost"},
+        {"listen host name", with("127.0.0.1:8080", "example.com:80"),
+         "needs an IPv4 address, [IPv6] address or localhost"},
         {"listen bad IPv4", with("127.0.0.1:8080", "300.1.1.1:80"), "needs an IPv4 address"},
-        {"listen IPv6 without brackets", with("127.0.0.1:8080", "::1:8080"), "needs brackets around an IPv6 address"},
+        {"listen IPv6 without brackets", with("127.0.0.1:8080", "::1:8080"),
+         "needs brackets around an IPv6 address"},
         {"listen bad IPv6", with("127.0.0.1:8080", "[fe80::zz]:80"), "is not an IPv6 address"},
-        {"empty storage path", with("\"data/development\"", "\"\""), "storage.path: must not be empty"},
-        {"bad sync", with("[storage]\n", "[storage]\nsync = \"always\"\n"), "storage.sync: \"always\" must be one of \"batch\", \"interval\""},
-        {"bad source kind", with("kind = \"file\"", "kind = \"relay\""), "source.kind: \"relay\" must be one of"},
-        {"empty urls", with(src_file, "kind = \"jetstream\"\nurls = []"), "source.urls: must list at least one URL"},
-        {"http url", with(src_file, "kind = \"jetstream\"\nurls = [\"https://jetstream1.us-east.bsky.network/subscribe\"]"), "source.urls[0]: \"https://jetstream1.us-east.bsky.network/subscribe\" must start with ws:// or wss://"},
-        {"url without host", with(src_file, "kind = \"firehose\"\nurls = [\"wss:///x\"]"), "source.urls[0]: \"wss:///x\" has no host"},
-        {"url bad port", with(src_file, "kind = \"jetstream\"\nurls = [\"ws://127.0.0.1:99999/subscribe\"]"), "has a bad port"},
-        {"duplicate url", with(src_file, "kind = \"jetstream\"\nurls = [\"wss://a.example/s\", \"wss://a.example/s\"]"), "source.urls[1]: \"wss://a.example/s\" is listed twice"},
-        {"url not a string", with(src_file, "kind = \"jetstream\"\nurls = [3]"), "source.urls[0]: expected a string, got an integer"},
-        {"urls with kind file", with("[source]\n", "[source]\nurls = [\"wss://a.example/s\"]\n"), "source.urls: only used with kind"},
-        {"file with kind jetstream", with("kind = \"file\"", "kind = \"jetstream\"\nurls = [\"wss://a.example/s\"]"), "source.file: only used with kind = \"file\""},
-        {"bad format", with("[source]\n", "[source]\nformat = \"car\"\n"), "source.format: \"car\" must be one of \"jetstream\", \"firehose\""},
-        {"bad pace", with("[source]\n", "[source]\npace = \"slow\"\n"), "source.pace: \"slow\" must be one of \"full\", \"recorded\""},
-        {"negative cursor", with("[source]\n", "[source]\ncursor = -5\n"), "source.cursor: must be at least 0, got -5"},
-        {"zstd dictionary with kind file", with("[source]\n", "[source]\nzstd_dictionary = \"d\"\n"), "source.zstd_dictionary: only used with kind = \"jetstream\""},
-        {"backoff max below initial", with("[source]\n", "[source]\nbackoff_initial_ms = 1000\nbackoff_max_ms = 10\n"), "source.backoff_max_ms: 10 is below backoff_initial_ms (1000)"},
-        {"tiny max_event_bytes", with("[source]\n", "[source]\nmax_event_bytes = 10\n"), "source.max_event_bytes: must be between 1024 and"},
-        {"zero threads", with("[server]\n", "[server]\nthreads = 0\n"), "server.threads: must be between 1 and 256, got 0"},
-        {"zero queue capacity", kBase + "\n[pipeline]\nqueue_capacity = 0\n", "pipeline.queue_capacity: must be between 1 and"},
-        {"bad label value (digits, upper case)", with("id = \"kyo\"", "id = \"Kyo_1\""), "labels.values[1].id: \"Kyo_1\" must match ^[a-z-]+$ (custom label values with digits, upper case or '_' are invisible in the Bluesky app)"},
-        {"label value with leading dash", with("id = \"kyo\"", "id = \"-kyo\""), "labels.values[1].id: \"-kyo\" must not start or end with '-'"},
-        {"system label value", with("id = \"kyo\"", "id = \"!hide\""), "labels.values[1].id: \"!hide\" must match"},
-        {"label value too long", with("id = \"kyo\"", "id = \"" + std::string(101, 'k') + "\""), "is longer than 100 bytes"},
-        {"duplicate ids", with("id = \"kyo\"", "id = \"kichi\""), "labels.values[1].id: \"kichi\" is defined twice"},
-        {"zero weight", with("weight = 2", "weight = 0"), "labels.values[0].weight: must be between 1 and"},
-        {"negative weight", with("weight = 1", "weight = -3"), "labels.values[1].weight: must be between 1 and"},
-        {"empty locales", with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]", "locales = []"), "labels.values[1].locales: must list at least one locale"},
-        {"empty locale name", with("name = \"Bad luck\"", "name = \"\""), "labels.values[1].locales[0].name: must not be empty"},
-        {"long locale name", with("name = \"Bad luck\"", "name = \"" + std::string(65, 'x') + "\""), "labels.values[1].locales[0].name: is 65 characters long; at most 64"},
-        {"empty description", with("description = \"Kyo\"", "description = \"  \""), "labels.values[1].locales[0].description: must not be empty"},
-        {"bad lang", with("lang = \"en\", name = \"Bad", "lang = \"english!\", name = \"Bad"), "labels.values[1].locales[0].lang: \"english!\" is not a language tag"},
-        {"duplicate lang", with("{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }", "{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }, { lang = \"en\", name = \"B\", description = \"K\" }"), "labels.values[1].locales[1].lang: \"en\" appears twice"},
-        {"locale not a table", with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]", "locales = [\"en\"]"), "labels.values[1].locales[0]: expected a table, got a string"},
-        {"bad severity", with("weight = 2", "weight = 2\nseverity = \"high\""), "labels.values[0].severity: \"high\" must be one of \"inform\", \"alert\", \"none\""},
-        {"bad blurs", with("weight = 2", "weight = 2\nblurs = \"all\""), "labels.values[0].blurs: \"all\" must be one of \"content\", \"media\", \"none\""},
-        {"bad default_setting", with("weight = 2", "weight = 2\ndefault_setting = \"show\""), "labels.values[0].default_setting: \"show\" must be one of \"ignore\", \"warn\", \"hide\""},
-        {"no label values", kBase.substr(0, kBase.find("[[labels.values]]")) + "[labels]\nvalues = []\n", "labels.values: must list at least one label value"},
+        {"empty storage path", with("\"data/development\"", "\"\""),
+         "storage.path: must not be empty"},
+        {"bad sync", with("[storage]\n", "[storage]\nsync = \"always\"\n"),
+         "storage.sync: \"always\" must be one of \"batch\", \"interval\""},
+        {"bad source kind", with("kind = \"file\"", "kind = \"relay\""),
+         "source.kind: \"relay\" must be one of"},
+        {"empty urls", with(src_file, "kind = \"jetstream\"\nurls = []"),
+         "source.urls: must list at least one URL"},
+        {"http url",
+         with(src_file,
+              "kind = \"jetstream\"\nurls = "
+              "[\"https://jetstream1.us-east.bsky.network/subscribe\"]"),
+         "source.urls[0]: \"https://jetstream1.us-east.bsky.network/subscribe\" must start with "
+         "ws:// or wss://"},
+        {"url without host", with(src_file, "kind = \"firehose\"\nurls = [\"wss:///x\"]"),
+         "source.urls[0]: \"wss:///x\" has no host"},
+        {"url bad port",
+         with(src_file, "kind = \"jetstream\"\nurls = [\"ws://127.0.0.1:99999/subscribe\"]"),
+         "has a bad port"},
+        {"duplicate url",
+         with(src_file,
+              "kind = \"jetstream\"\nurls = [\"wss://a.example/s\", \"wss://a.example/s\"]"),
+         "source.urls[1]: \"wss://a.example/s\" is listed twice"},
+        {"url not a string", with(src_file, "kind = \"jetstream\"\nurls = [3]"),
+         "source.urls[0]: expected a string, got an integer"},
+        {"urls with kind file", with("[source]\n", "[source]\nurls = [\"wss://a.example/s\"]\n"),
+         "source.urls: only used with kind"},
+        {"file with kind jetstream",
+         with("kind = \"file\"", "kind = \"jetstream\"\nurls = [\"wss://a.example/s\"]"),
+         "source.file: only used with kind = \"file\""},
+        {"bad format", with("[source]\n", "[source]\nformat = \"car\"\n"),
+         "source.format: \"car\" must be one of \"jetstream\", \"firehose\""},
+        {"bad pace", with("[source]\n", "[source]\npace = \"slow\"\n"),
+         "source.pace: \"slow\" must be one of \"full\", \"recorded\""},
+        {"negative cursor", with("[source]\n", "[source]\ncursor = -5\n"),
+         "source.cursor: must be at least 0, got -5"},
+        {"zstd dictionary with kind file",
+         with("[source]\n", "[source]\nzstd_dictionary = \"d\"\n"),
+         "source.zstd_dictionary: only used with kind = \"jetstream\""},
+        {"backoff max below initial",
+         with("[source]\n", "[source]\nbackoff_initial_ms = 1000\nbackoff_max_ms = 10\n"),
+         "source.backoff_max_ms: 10 is below backoff_initial_ms (1000)"},
+        {"tiny max_event_bytes", with("[source]\n", "[source]\nmax_event_bytes = 10\n"),
+         "source.max_event_bytes: must be between 1024 and"},
+        {"zero threads", with("[server]\n", "[server]\nthreads = 0\n"),
+         "server.threads: must be between 1 and 256, got 0"},
+        {"zero queue capacity", kBase + "\n[pipeline]\nqueue_capacity = 0\n",
+         "pipeline.queue_capacity: must be between 1 and"},
+        {"bad label value (digits, upper case)", with("id = \"kyo\"", "id = \"Kyo_1\""),
+         "labels.values[1].id: \"Kyo_1\" must match ^[a-z-]+$ (custom label values with digits, "
+         "upper case or '_' are invisible in the Bluesky app)"},
+        {"label value with leading dash", with("id = \"kyo\"", "id = \"-kyo\""),
+         "labels.values[1].id: \"-kyo\" must not start or end with '-'"},
+        {"system label value", with("id = \"kyo\"", "id = \"!hide\""),
+         "labels.values[1].id: \"!hide\" must match"},
+        {"label value too long", with("id = \"kyo\"", "id = \"" + std::string(101, 'k') + "\""),
+         "is longer than 100 bytes"},
+        {"duplicate ids", with("id = \"kyo\"", "id = \"kichi\""),
+         "labels.values[1].id: \"kichi\" is defined twice"},
+        {"zero weight", with("weight = 2", "weight = 0"),
+         "labels.values[0].weight: must be between 1 and"},
+        {"negative weight", with("weight = 1", "weight = -3"),
+         "labels.values[1].weight: must be between 1 and"},
+        {"empty locales",
+         with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]",
+              "locales = []"),
+         "labels.values[1].locales: must list at least one locale"},
+        {"empty locale name", with("name = \"Bad luck\"", "name = \"\""),
+         "labels.values[1].locales[0].name: must not be empty"},
+        {"long locale name", with("name = \"Bad luck\"", "name = \"" + std::string(65, 'x') + "\""),
+         "labels.values[1].locales[0].name: is 65 characters long; at most 64"},
+        {"empty description", with("description = \"Kyo\"", "description = \"  \""),
+         "labels.values[1].locales[0].description: must not be empty"},
+        {"bad lang", with("lang = \"en\", name = \"Bad", "lang = \"english!\", name = \"Bad"),
+         "labels.values[1].locales[0].lang: \"english!\" is not a language tag"},
+        {"duplicate lang",
+         with("{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }",
+              "{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }, { lang = \"en\", "
+              "name = \"B\", description = \"K\" }"),
+         "labels.values[1].locales[1].lang: \"en\" appears twice"},
+        {"locale not a table",
+         with("locales = [{ lang = \"en\", name = \"Bad luck\", description = \"Kyo\" }]",
+              "locales = [\"en\"]"),
+         "labels.values[1].locales[0]: expected a table, got a string"},
+        {"bad severity", with("weight = 2", "weight = 2\nseverity = \"high\""),
+         "labels.values[0].severity: \"high\" must be one of \"inform\", \"alert\", \"none\""},
+        {"bad blurs", with("weight = 2", "weight = 2\nblurs = \"all\""),
+         "labels.values[0].blurs: \"all\" must be one of \"content\", \"media\", \"none\""},
+        {"bad default_setting", with("weight = 2", "weight = 2\ndefault_setting = \"show\""),
+         "labels.values[0].default_setting: \"show\" must be one of \"ignore\", \"warn\", "
+         "\"hide\""},
+        {"no label values",
+         kBase.substr(0, kBase.find("[[labels.values]]")) + "[labels]\nvalues = []\n",
+         "labels.values: must list at least one label value"},
         // reroll
-        {"reroll bad daily_at", kBase + "\n[reroll]\ndaily_at = \"24:00\"\n", "reroll.daily_at: \"24:00\" must be \"HH:MM\""},
-        {"reroll daily_at without colon", kBase + "\n[reroll]\ndaily_at = \"0900\"\n", "reroll.daily_at: \"0900\" must be \"HH:MM\""},
-        {"reroll bad every", kBase + "\n[reroll]\nevery = \"1d\"\n", "reroll.every: \"1d\" must be a positive whole number"},
-        {"reroll zero every", kBase + "\n[reroll]\nevery = \"0h\"\n", "reroll.every: \"0h\" must be a positive"},
-        {"reroll both", kBase + "\n[reroll]\ndaily_at = \"00:00\"\nevery = \"24h\"\n", "reroll: set either daily_at or every, not both"},
-        {"reroll neither", kBase + "\n[reroll]\nutc_offset = \"+09:00\"\n", "reroll: needs daily_at"},
-        {"reroll bad offset", kBase + "\n[reroll]\ndaily_at = \"00:00\"\nutc_offset = \"+9\"\n", "reroll.utc_offset: \"+9\" must be \"+HH:MM\""},
-        {"reroll offset too large", kBase + "\n[reroll]\ndaily_at = \"00:00\"\nutc_offset = \"+15:00\"\n", "reroll.utc_offset: \"+15:00\" must be"},
-        {"reroll offset with every", kBase + "\n[reroll]\nevery = \"1h\"\nutc_offset = \"+01:00\"\n", "reroll.utc_offset: only used with daily_at"},
+        {"reroll bad daily_at", kBase + "\n[reroll]\ndaily_at = \"24:00\"\n",
+         "reroll.daily_at: \"24:00\" must be \"HH:MM\""},
+        {"reroll daily_at without colon", kBase + "\n[reroll]\ndaily_at = \"0900\"\n",
+         "reroll.daily_at: \"0900\" must be \"HH:MM\""},
+        {"reroll bad every", kBase + "\n[reroll]\nevery = \"1d\"\n",
+         "reroll.every: \"1d\" must be a positive whole number"},
+        {"reroll zero every", kBase + "\n[reroll]\nevery = \"0h\"\n",
+         "reroll.every: \"0h\" must be a positive"},
+        {"reroll both", kBase + "\n[reroll]\ndaily_at = \"00:00\"\nevery = \"24h\"\n",
+         "reroll: set either daily_at or every, not both"},
+        {"reroll neither", kBase + "\n[reroll]\nutc_offset = \"+09:00\"\n",
+         "reroll: needs daily_at"},
+        {"reroll bad offset", kBase + "\n[reroll]\ndaily_at = \"00:00\"\nutc_offset = \"+9\"\n",
+         "reroll.utc_offset: \"+9\" must be \"+HH:MM\""},
+        {"reroll offset too large",
+         kBase + "\n[reroll]\ndaily_at = \"00:00\"\nutc_offset = \"+15:00\"\n",
+         "reroll.utc_offset: \"+15:00\" must be"},
+        {"reroll offset with every",
+         kBase + "\n[reroll]\nevery = \"1h\"\nutc_offset = \"+01:00\"\n",
+         "reroll.utc_offset: only used with daily_at"},
         // types
-        {"threads as string", with("[server]\n", "[server]\nthreads = \"4\"\n"), "server.threads: expected an integer, got a string"},
-        {"port as integer", with("listen = \"127.0.0.1:8080\"", "listen = 8080"), "server.listen: expected a string, got an integer"},
-        {"environment as table", with("environment = \"development\"\n", "[environment]\nname = \"x\"\n"), "environment: expected a string, got a table"},
-        {"server as string", with("[server]\nlisten = \"127.0.0.1:8080\"\n", "") .insert(0, "server = \"x\"\n"), "server: expected a table, got a string"},
-        {"weight as float", with("weight = 2", "weight = 2.5"), "labels.values[0].weight: expected an integer, got a floating-point number"},
-        {"adult_only as string", with("weight = 2", "weight = 2\nadult_only = \"yes\""), "labels.values[0].adult_only: expected a boolean, got a string"},
-        {"urls as string", with(src_file, "kind = \"jetstream\"\nurls = \"wss://a.example/s\""), "source.urls: expected an array, got a string"},
-        {"labels.values as table", kBase.substr(0, kBase.find("[[labels.values]]")) + "[labels.values]\nid = \"x\"\n", "labels.values: expected an array, got a table"},
-        {"rewind as date", with("[source]\n", "[source]\nrewind_seconds = 1979-05-27\n"), "source.rewind_seconds: expected an integer, got a date"},
-        {"log level bad", kBase + "\n[log]\nlevel = \"verbose\"\n", "log.level: \"verbose\" must be one of \"debug\", \"info\", \"warn\", \"error\", \"off\""},
-        {"empty admin token file", kBase + "\n[admin]\ntoken_file = \"\"\n", "admin.token_file: must not be empty"},
+        {"threads as string", with("[server]\n", "[server]\nthreads = \"4\"\n"),
+         "server.threads: expected an integer, got a string"},
+        {"port as integer", with("listen = \"127.0.0.1:8080\"", "listen = 8080"),
+         "server.listen: expected a string, got an integer"},
+        {"environment as table",
+         with("environment = \"development\"\n", "[environment]\nname = \"x\"\n"),
+         "environment: expected a string, got a table"},
+        {"server as string",
+         with("[server]\nlisten = \"127.0.0.1:8080\"\n", "").insert(0, "server = \"x\"\n"),
+         "server: expected a table, got a string"},
+        {"weight as float", with("weight = 2", "weight = 2.5"),
+         "labels.values[0].weight: expected an integer, got a floating-point number"},
+        {"adult_only as string", with("weight = 2", "weight = 2\nadult_only = \"yes\""),
+         "labels.values[0].adult_only: expected a boolean, got a string"},
+        {"urls as string", with(src_file, "kind = \"jetstream\"\nurls = \"wss://a.example/s\""),
+         "source.urls: expected an array, got a string"},
+        {"labels.values as table",
+         kBase.substr(0, kBase.find("[[labels.values]]")) + "[labels.values]\nid = \"x\"\n",
+         "labels.values: expected an array, got a table"},
+        {"rewind as date", with("[source]\n", "[source]\nrewind_seconds = 1979-05-27\n"),
+         "source.rewind_seconds: expected an integer, got a date"},
+        {"log level bad", kBase + "\n[log]\nlevel = \"verbose\"\n",
+         "log.level: \"verbose\" must be one of \"debug\", \"info\", \"warn\", \"error\", \"off\""},
+        {"empty admin token file", kBase + "\n[admin]\ntoken_file = \"\"\n",
+         "admin.token_file: must not be empty"},
     };
     for (const auto& c : cases) {
         SECTION(c.name) {
@@ -390,9 +511,12 @@ TEST_CASE("all problems are reported together, one per line") {
     std::string errors = errors_of(text);
     INFO(errors);
     CHECK(line_count(errors) == 5);
-    CHECK(errors.find("test/profile.toml: labeler.did: \"did:foo\" is not a valid DID") != std::string::npos);
-    CHECK(errors.find("test/profile.toml: server.listen: \"1.2.3.4\" needs HOST:PORT") != std::string::npos);
-    CHECK(errors.find("test/profile.toml: labels.values[1].id: \"Kyo_1\" must match ^[a-z-]+$") != std::string::npos);
+    CHECK(errors.find("test/profile.toml: labeler.did: \"did:foo\" is not a valid DID") !=
+          std::string::npos);
+    CHECK(errors.find("test/profile.toml: server.listen: \"1.2.3.4\" needs HOST:PORT") !=
+          std::string::npos);
+    CHECK(errors.find("test/profile.toml: labels.values[1].id: \"Kyo_1\" must match ^[a-z-]+$") !=
+          std::string::npos);
     CHECK(errors.find("test/profile.toml: unknown key \"lisen\" in [server]") != std::string::npos);
     CHECK(errors.find("test/profile.toml: labeler.signing_key_file: missing") != std::string::npos);
     auto r = parse_profile(text, kFile);
@@ -442,8 +566,8 @@ TEST_CASE("load_profile reads files and explains unreadable ones") {
     std::ofstream(dir / "bad.toml") << with("127.0.0.1:8080", "nowhere");
     auto bad = load_profile(dir / "bad.toml");
     REQUIRE_FALSE(bad.has_value());
-    CHECK(bad.error().message == (dir / "bad.toml").string() +
-                                     ": server.listen: \"nowhere\" needs HOST:PORT");
+    CHECK(bad.error().message ==
+          (dir / "bad.toml").string() + ": server.listen: \"nowhere\" needs HOST:PORT");
     std::filesystem::remove_all(dir);
 }
 

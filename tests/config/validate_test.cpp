@@ -1,7 +1,8 @@
 // Single-value syntax checks used by the profile loader.
-#include <catch2/catch.hpp>
-
+#include "src/atproto/syntax.hpp"
 #include "src/config/validate.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace labeler::config;
 using namespace std::chrono_literals;
@@ -13,8 +14,8 @@ TEST_CASE("labeler DIDs") {
     CHECK_FALSE(check_labeler_did("did:web:localhost%3A8080"));
     CHECK(check_labeler_did("did:foo"));
     CHECK(check_labeler_did("did:plc:"));
-    CHECK(check_labeler_did("did:plc:ar7c4by46qjdydhdevvrnda1"));   // '1' is not base32
-    CHECK(check_labeler_did("did:plc:AR7C4BY46QJDYDHDEVVRNDAC"));   // upper case
+    CHECK(check_labeler_did("did:plc:ar7c4by46qjdydhdevvrnda1"));  // '1' is not base32
+    CHECK(check_labeler_did("did:plc:AR7C4BY46QJDYDHDEVVRNDAC"));  // upper case
     CHECK(check_labeler_did("did:PLC:ar7c4by46qjdydhdevvrndac"));
     CHECK(check_labeler_did("DID:plc:ar7c4by46qjdydhdevvrndac"));
     CHECK(check_labeler_did("did:web:example.com:"));
@@ -142,4 +143,17 @@ TEST_CASE("reroll times") {
     CHECK_FALSE(parse_utc_offset("+9:00"));
     CHECK_FALSE(parse_utc_offset("Z"));
     CHECK_FALSE(parse_utc_offset("+09:60"));
+}
+
+TEST_CASE("label id and DID checks agree with the atproto syntax module") {
+    for (const char* id : {"daikichi", "good-luck", "kyo1", "Kyo", "-kyo", "kyo-", "", "a_b"})
+        CHECK(!check_label_id(id).has_value() == labeler::atproto::is_valid_label_value(id));
+    // Every DID a profile accepts is a syntactically valid DID.
+    for (const char* did : {"did:plc:randomlabelerdevelopment", "did:web:labeler.example.com",
+                            "did:web:localhost%3A8080"}) {
+        CHECK_FALSE(check_labeler_did(did).has_value());
+        CHECK(labeler::atproto::is_valid_did(did));
+    }
+    for (const char* did : {"did:foo", "did:", "did:plc", "did:plc:abc:", "x"})
+        CHECK(check_labeler_did(did).has_value());
 }
