@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <thread>
 
 #include "src/atproto/base64.hpp"
 #include "src/atproto/crypto.hpp"
@@ -175,4 +176,48 @@ TEST_CASE("from_hex rejects malformed and out-of-range scalars", "[crypto]") {
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"));
     CHECK(private_key::from_hex(
         "9085D2BEF69286A6CBB51623C8FA258629945CD55CA705CC4E66700396894E0C"));
+}
+
+TEST_CASE("signing from several threads gives the same signatures", "[crypto]") {
+    const private_key key = private_key::generate();
+    std::vector<signature> expected;
+    for (int i = 0; i < 200; ++i) expected.push_back(key.sign("label " + std::to_string(i)));
+    std::vector<signature> got_a(200), got_b(200);
+    auto work = [&](std::vector<signature>& out) {
+        for (int i = 0; i < 200; ++i) out[i] = key.sign("label " + std::to_string(i));
+    };
+    std::thread a(work, std::ref(got_a));
+    std::thread b(work, std::ref(got_b));
+    a.join();
+    b.join();
+    CHECK(got_a == expected);
+    CHECK(got_b == expected);
+}
+
+TEST_CASE("p256 verification rejects out-of-range r and s", "[crypto]") {
+    auto key = parse_did_key("did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo");
+    REQUIRE(key.has_value());
+    auto msg = *base64_decode("oWVoZWxsb2V3b3JsZA");
+    auto sig = *base64_decode(
+        "2vZNsG3UKvvO/CDlrdvyZRISOFylinBh0Jupc6KcWoJWExHptCfduPleDbG3rko3YZnn9Lw0IjpixVmexJDegg");
+    REQUIRE(verify(*key, msg, sig));
+    auto zero_r = sig;
+    std::fill(zero_r.begin(), zero_r.begin() + 32, 0);
+    CHECK_FALSE(verify(*key, msg, zero_r));
+    auto zero_s = sig;
+    std::fill(zero_s.begin() + 32, zero_s.end(), 0);
+    CHECK_FALSE(verify(*key, msg, zero_s));
+    auto big_r = sig;
+    std::fill(big_r.begin(), big_r.begin() + 32, 0xff);
+    CHECK_FALSE(verify(*key, msg, big_r));
+    // A point that is not on the curve (x = 5 has no square root mod p for P-256? either way
+    // the signature cannot verify) and a bad prefix byte.
+    public_key off = *key;
+    off.compressed.fill(0);
+    off.compressed[0] = 0x02;
+    off.compressed[32] = 0x05;
+    CHECK_FALSE(verify(off, msg, sig));
+    public_key bad_prefix = *key;
+    bad_prefix.compressed[0] = 0x04;
+    CHECK_FALSE(verify(bad_prefix, msg, sig));
 }

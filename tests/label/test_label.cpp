@@ -368,3 +368,21 @@ TEST_CASE("decode_cbor rejects malformed labels", "[label][decode]") {
         CHECK(code_of(bad_utf8) == int(label_errc::malformed));
     }
 }
+
+TEST_CASE("neg:false on the wire is preserved through decode and re-encode", "[label][decode]") {
+    const private_key key = *private_key::from_hex(fixed_key);
+    label l = vector_label();
+    l.neg_present = true;  // as skyware signs it
+    l.sig = key.sign(signing_bytes(l));
+    const std::string wire = encode_cbor(l);
+    auto back = decode_cbor(wire);
+    REQUIRE(back.has_value());
+    CHECK(back->neg_present);
+    CHECK_FALSE(back->neg);
+    CHECK(encode_cbor(*back) == wire);
+    CHECK(verify(key.pub(), as_bytes(signing_bytes(*back)), *back->sig));
+    // Dropping neg:false changes the signed bytes, so the signature no longer verifies.
+    label normalized = *back;
+    normalized.neg_present = false;
+    CHECK_FALSE(verify(key.pub(), as_bytes(signing_bytes(normalized)), *back->sig));
+}
