@@ -51,10 +51,13 @@ struct decoded {
 
 // Jetstream v1/v2 JSON events (simdjson On-Demand, one reused parser and padded buffer).
 // Unknown fields are ignored (so is v2's top-level `cursor`); commits of other collections are
-// decoded only far enough to know that (kind commit_other, no events).
+// decoded only far enough to know that (kind commit_other, no events). With `prefilter` (the
+// default) a compact commit/identity event that mentions neither app.bsky.graph.follow nor an
+// "account" key is classified from its bytes without a full parse (see docs/pipeline.md); such
+// events are never validated beyond looking like one whole object.
 class jetstream_decoder {
 public:
-    explicit jetstream_decoder(std::size_t max_event_bytes = 2u << 20);
+    explicit jetstream_decoder(std::size_t max_event_bytes = 2u << 20, bool prefilter = true);
     ~jetstream_decoder();
     jetstream_decoder(jetstream_decoder&&) noexcept;
     jetstream_decoder& operator=(jetstream_decoder&&) noexcept;

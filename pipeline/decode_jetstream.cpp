@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <string.h>
+
 #include <cstring>
 
 #include "pipeline/decode.hpp"
@@ -68,15 +70,57 @@ void set_account_status(event& ev, bool active, std::string_view status) {
     } else ev.status = account_status::other_inactive;
 }
 
+// The pre-filter: most Jetstream traffic (posts, likes, reposts, identity) can never concern the
+// labeler. Jetstream writes its fields in a fixed order (did, time_us, kind, then the commit
+// with rev, operation, collection, rkey, record) using Go's encoding/json, which never escapes
+// ASCII letters. So for a message that looks like one whole object, the first `"kind":"` is
+// the top-level kind and, for a commit, the first `"collection":"` after it is the commit's
+// collection: both are near the front. A commit of another collection, or an identity event,
+// is classified from those bytes and peek_time_us alone. Anything else (follows, accounts,
+// unknown kinds, unusual layouts, escapes) gets the full On-Demand parse.
+static std::optional<decoded> quick_classify(std::string_view json) {
+    if (json.size() < 2 || json.front() != '{' || json.back() != '}') return std::nullopt;
+    constexpr std::string_view kind_key = "\"kind\":\"";
+    auto k = json.find(kind_key);
+    if (k == std::string_view::npos) return std::nullopt;
+    auto rest = json.substr(k + kind_key.size());
+    decoded d;
+    if (rest.starts_with("commit\"")) {
+        constexpr std::string_view coll_key = "\"collection\":\"";
+        auto c = rest.find(coll_key);
+        if (c == std::string_view::npos) return std::nullopt;
+        auto value = rest.substr(c + coll_key.size());
+        auto end = value.find('"');
+        if (end == std::string_view::npos) return std::nullopt;
+        value = value.substr(0, end);
+        if (value == follow_collection || value.empty() ||
+            value.find('\\') != std::string_view::npos)
+            return std::nullopt;
+        d.kind = message_kind::commit_other;
+    } else if (rest.starts_with("identity\"")) {
+        d.kind = message_kind::identity;
+    } else {
+        return std::nullopt;
+    }
+    auto t = peek_time_us(json.substr(0, k));  // time_us precedes kind
+    if (!t || *t > std::uint64_t(INT64_MAX)) return std::nullopt;
+    d.cursor = *t;
+    d.has_cursor = true;
+    d.time_us = std::int64_t(*t);
+    return d;
+}
+
 struct jetstream_decoder::impl {
     std::size_t max_bytes;
+    bool prefilter = true;
     od::parser parser;
     std::vector<char> buf;
 };
 
-jetstream_decoder::jetstream_decoder(std::size_t max_event_bytes)
+jetstream_decoder::jetstream_decoder(std::size_t max_event_bytes, bool prefilter)
     : impl_(std::make_unique<impl>()) {
     impl_->max_bytes = max_event_bytes;
+    impl_->prefilter = prefilter;
     impl_->buf.resize(4096 + simdjson::SIMDJSON_PADDING);
 }
 jetstream_decoder::~jetstream_decoder() = default;
@@ -89,6 +133,8 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
         return decode_error(decode_errc::oversize,
                             fmt::format("jetstream: event of {} bytes exceeds the limit of {}",
                                         json.size(), m.max_bytes));
+    if (m.prefilter)
+        if (auto quick = quick_classify(json)) return *quick;
     if (m.buf.size() < json.size() + simdjson::SIMDJSON_PADDING)
         m.buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(m.buf.data(), json.data(), json.size());

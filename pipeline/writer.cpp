@@ -56,8 +56,9 @@ result<void> writer::sign_append(storage::write_batch& b, const label_change& c,
     f.val = l.val;
     f.neg = l.neg;
     f.cts = l.cts;
+    const auto before = b.appended();
     b.append(f, atproto::encode_cbor(l));
-    (c.neg ? st.negated : st.issued)++;
+    if (b.appended() != before) (c.neg ? st.negated : st.issued)++;  // the store may skip it
     return {};
 }
 
