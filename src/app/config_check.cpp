@@ -1,5 +1,8 @@
 #include "src/app/config_check.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include "src/config/profile.hpp"
 
 namespace labeler::app {
@@ -17,6 +20,11 @@ int config_check(const std::vector<std::string>& files, std::ostream& out, std::
         }
         out << "ok " << f << " (environment " << p->environment << ", did " << p->labeler_did
             << ")\n";
+        std::error_code ec;
+        if (!std::filesystem::exists(p->signing_key_file, ec))
+            err << "note: " << f << ": labeler.signing_key_file " << p->signing_key_file.string()
+                << " does not exist yet (random-labeler keygen --out "
+                << p->signing_key_file.string() << ")\n";
         loaded.push_back(std::move(*p));
     }
     auto report = config::check_isolation(loaded);

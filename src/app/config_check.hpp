@@ -1,7 +1,8 @@
 #pragma once
 // `config check FILE...`: validates every profile, then checks that the valid ones are isolated
 // from one another (config::check_isolation). Prints "ok FILE (environment E, did D)" per valid
-// profile on `out`; problems and warnings, one per line, on `err`.
+// profile on `out`; problems, warnings and notes (a key file not created yet), one per line,
+// on `err`.
 #include <ostream>
 #include <string>
 #include <vector>

@@ -318,6 +318,7 @@ TEST_CASE("config check exit codes and output") {
     CHECK(ok.status == 0);
     CHECK(contains(ok.out, "ok dev.toml (environment dev, did did:plc:dev"));
     CHECK(contains(ok.out, "ok prod.toml (environment prod, did did:plc:prod"));
+    CHECK(contains(ok.err, "note: dev.toml: labeler.signing_key_file keys/dev.key does not exist yet"));
 
     s.write("bad.toml", profile_text("bad", 8082, "[reroll]\nevery = \"1d\"\n"));
     auto bad = s.run({"config", "check", "dev.toml", "bad.toml"});
