@@ -115,11 +115,15 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
         if (!q)
             co_return error_response(req, http::status::bad_request, "InvalidRequest",
                                      q.error().message);
-        auto body = co_await offload(st.pool, [&st, q = std::move(*q)]() -> result<std::string> {
-            auto res = st.store.query(q);
+        // Named locals, not temporaries, around co_await: g++ 12 may destroy a temporary
+        // living across a co_await twice.
+        auto work = [&st, req_q = std::move(*q)]() -> result<std::string> {
+            auto res = st.store.query(req_q);
             if (!res) return res.error();
             return result<std::string>(boost::system::in_place_value, render_query_labels(*res));
-        });
+        };
+        auto op = offload(st.pool, std::move(work));
+        auto body = co_await std::move(op);
         if (!body) {
             server_log.warn("queryLabels: {}", body.error().message);
             co_return error_response(req, http::status::internal_server_error,
@@ -148,13 +152,17 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
     }
     if (path == "/metrics") {
         r = route::metrics;
-        auto body = co_await offload(st.pool, [&st] { return st.metrics.scrape(); });
+        auto work = [&st] { return st.metrics.scrape(); };
+        auto op = offload(st.pool, std::move(work));
+        auto body = co_await std::move(op);
         co_return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                                 std::move(body));
     }
     if (path == "/") {
         r = route::status;
-        auto body = co_await offload(st.pool, [&st] { return status_page(st); });
+        auto work = [&st] { return status_page(st); };
+        auto op = offload(st.pool, std::move(work));
+        auto body = co_await std::move(op);
         co_return make_response(req, http::status::ok, "text/plain; charset=utf-8",
                                 std::move(body));
     }
@@ -169,7 +177,9 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
             ar.headers[name] = std::string(f.value());
         }
         ar.body = req.body();
-        auto out = co_await offload(st.pool, [&st, ar = std::move(ar)] { return st.admin(ar); });
+        auto work = [&st, ar = std::move(ar)] { return st.admin(ar); };
+        auto op = offload(st.pool, std::move(work));
+        auto out = co_await std::move(op);
         co_return make_response(req, http::status(out.status), out.content_type,
                                 std::move(out.body));
     }

@@ -1,9 +1,7 @@
 #include "src/server/query.hpp"
 
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
-
 #include <charconv>
+#include <optional>
 
 #include "src/atproto/label.hpp"
 #include "src/atproto/syntax.hpp"
@@ -23,17 +21,57 @@ result<std::uint64_t> parse_decimal(std::string_view name, std::string_view v) {
     return out;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes; nullopt on a malformed escape.
+std::optional<std::string> pct_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        if (i + 2 >= s.size()) return std::nullopt;
+        int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(char(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
 }  // namespace
 
+result<std::vector<std::pair<std::string, std::string>>> parse_query_string(std::string_view query) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view part = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        auto key = pct_decode(part.substr(0, eq));
+        auto value = pct_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        if (!key || !value) return fail("Error: malformed percent-escape in query string");
+        out.emplace_back(std::move(*key), std::move(*value));
+    }
+    return out;
+}
+
 result<storage::query_request> parse_query_labels(std::string_view query) {
-    if (!boost::urls::parse_query(query)) return fail("Error: malformed query string");
-    boost::urls::params_view params(query);  // valid: cannot throw
+    auto params = parse_query_string(query);
+    if (!params) return params.error();
     storage::query_request q;
     bool have_limit = false, have_cursor = false;
-    for (auto p : params) {  // decoded key/value
-        std::string_view key = p.key;
+    for (auto& [key, value] : *params) {
         if (key == "uriPatterns") {
-            const std::string& v = p.value;
+            const std::string& v = value;
             if (v.empty()) return fail("Error: uriPatterns must not contain an empty pattern");
             auto star = v.find('*');
             if (star != std::string::npos && star != v.size() - 1)
@@ -41,21 +79,21 @@ result<storage::query_request> parse_query_labels(std::string_view query) {
                             "': '*' is only allowed as the last character");
             q.patterns.push_back(v);
         } else if (key == "sources") {
-            if (!atproto::is_valid_did(p.value))
-                return fail("Error: sources must be DIDs, got '" + p.value + "'");
-            q.sources.push_back(p.value);
+            if (!atproto::is_valid_did(value))
+                return fail("Error: sources must be DIDs, got '" + value + "'");
+            q.sources.push_back(value);
         } else if (key == "limit") {
             if (have_limit) return fail("Error: limit given more than once");
             have_limit = true;
-            auto n = parse_decimal("limit", p.value);
+            auto n = parse_decimal("limit", value);
             if (!n) return n.error();
             if (*n < 1 || *n > 250)
-                return fail("Error: limit must be between 1 and 250, got " + p.value);
+                return fail("Error: limit must be between 1 and 250, got " + value);
             q.limit = std::size_t(*n);
         } else if (key == "cursor") {
             if (have_cursor) return fail("Error: cursor given more than once");
             have_cursor = true;
-            auto n = parse_decimal("cursor", p.value);
+            auto n = parse_decimal("cursor", value);
             if (!n) return n.error();
             q.after_seq = *n;
         }

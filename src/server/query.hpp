@@ -4,11 +4,17 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "src/common/result.hpp"
 #include "storage/label_store.hpp"
 
 namespace labeler::server {
+
+// Splits a raw query string (after '?') into percent-decoded (key, value) pairs, in order.
+// Fails on a malformed escape. '+' is kept as is (atproto URIs and DIDs never contain spaces).
+result<std::vector<std::pair<std::string, std::string>>> parse_query_string(std::string_view query);
 
 // Parses the raw query string (after '?', percent-encoded): repeated `uriPatterns` (required;
 // exact, or a prefix ending in '*'; '*' elsewhere is an error), repeated `sources` (DIDs),

@@ -4,13 +4,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include <deque>
 #include <exception>
 
 #include "src/server/frames.hpp"
+#include "src/server/query.hpp"
 #include "src/server/sessions.hpp"
 
 namespace labeler::server {
@@ -31,12 +30,12 @@ result<std::optional<std::uint64_t>> parse_cursor(std::string_view target) {
     auto q = target.find('?');
     if (q == std::string_view::npos) return std::optional<std::uint64_t>{};
     auto query = target.substr(q + 1);
-    if (!boost::urls::parse_query(query)) return fail("malformed query string");
+    auto params = parse_query_string(query);
+    if (!params) return params.error();
     std::optional<std::uint64_t> out;
-    for (auto p : boost::urls::params_view(query)) {
-        if (p.key != "cursor") continue;
+    for (auto& [key, v] : *params) {
+        if (key != "cursor") continue;
         if (out) return fail("cursor given more than once");
-        const std::string& v = p.value;
         if (v.empty() || v.size() > 19 ||
             v.find_first_not_of("0123456789") != std::string::npos)
             return fail("cursor must be a non-negative decimal integer");
@@ -115,7 +114,9 @@ public:
             fail_with("InvalidRequest", "Error: " + cursor.error().message);
         } else if (*cursor) {
             std::uint64_t after = **cursor;
-            std::uint64_t last = co_await offload(st_.pool, [this] { return st_.store.last_seq(); });
+            auto work = [this] { return st_.store.last_seq(); };
+            auto op = offload(st_.pool, std::move(work));
+            std::uint64_t last = co_await std::move(op);
             if (after > last) {
                 fail_with("FutureCursor", "Cursor in the future.");
             } else {
@@ -152,9 +153,9 @@ private:
         auto self = shared_from_this();
         writing_ = true;  // the replay owns the writer until it hands over to the queue
         for (;;) {
-            auto page = co_await offload(st_.pool, [this, after] {
-                return st_.store.read_log(after, replay_page);
-            });
+            auto work = [this, after] { return st_.store.read_log(after, replay_page); };
+            auto op = offload(st_.pool, std::move(work));
+            auto page = co_await std::move(op);
             if (mode_ == mode::closing || finished_) break;
             if (!page) {
                 server_log.warn("subscribeLabels replay: {}", page.error().message);
