@@ -48,8 +48,10 @@ constexpr std::string_view kMetaFollowCount = "n/follows";
 // A prefix pattern whose by_uri range holds more keys than this is answered by scanning
 // `current` in seq order instead (see query()).
 constexpr std::size_t kPrefixRangeBudget = 16384;
-// Keys of `current` a prefix query reads first, hoping the prefix matches densely.
+// Keys of `current` a prefix query reads, hoping the prefix matches densely, once its by_uri
+// range turned out to hold more than kNarrowRange keys.
 constexpr std::size_t kDenseProbe = 1024;
+constexpr std::size_t kNarrowRange = 256;
 
 rocksdb::Slice sl(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -524,6 +526,12 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
                            i == cf_current;
         co.table_factory.reset(table(point, i == cf_log ? 16 * 1024 : 4 * 1024));
         co.write_buffer_size = (i == cf_log ? 64u : 16u) << 20;
+        if (point) {
+            // A bloom filter over the memtable too: most writer lookups (new follower, new
+            // subject) are misses, which then skip the skiplist search.
+            co.memtable_whole_key_filtering = true;
+            co.memtable_prefix_bloom_size_ratio = 0.05;
+        }
         descs.emplace_back(kCfNames[i], co);
     }
 
@@ -805,34 +813,44 @@ result<query_response> label_store::query(const query_request& q) const {
         for (auto& p : q.patterns) {
             std::vector<std::uint64_t> found;
             if (p.ends_with('*')) {
-                // Prefix: two plans, both correct. (1) A short probe of `current` in seq order
-                // answers at once when matches are dense (wide prefixes like "did:*").
-                // (2) Otherwise the by_uri range, when it holds at most kPrefixRangeBudget keys.
-                // (3) Otherwise the seq-ordered scan resumes where the probe stopped.
+                // Prefix: plans that all give the same answer, tried cheapest-first.
+                // (1) The by_uri range, if it is small (narrow prefixes, e.g. one account).
+                // (2) A short probe of `current` in seq order: answers at once when matches are
+                //     dense (wide prefixes like "did:*").
+                // (3) The rest of the range, up to kPrefixRangeBudget keys in all.
+                // (4) Otherwise the seq-ordered scan resumes where the probe stopped.
                 std::string_view prefix(p.data(), p.size() - 1);
+                const auto range_end = keys::prefix_successor(prefix);
+                std::string range_next(prefix);  // where the range scan resumes
+                std::vector<std::uint64_t> range;
+                std::size_t scanned = 0;
+                auto scan_range = [&](std::size_t budget, bool& complete) {
+                    complete = true;
+                    return scan(cf_by_uri, range_next, range_end, [&](auto k, auto v) {
+                        if (scanned == budget) {
+                            complete = false;
+                            range_next.assign(k);
+                            return false;
+                        }
+                        ++scanned;
+                        auto parts = keys::split_name_seq(k);
+                        if (parts && parts->second >= from && source_ok(v))
+                            range.push_back(parts->second);
+                        return true;
+                    });
+                };
+                bool complete = false;
                 std::uint64_t start = from;
-                if (!scan_current(prefix, found, start, kDenseProbe, st) && st.ok()) {
-                    std::vector<std::uint64_t> range;
-                    std::size_t scanned = 0;
-                    bool over_budget = false;
-                    st = scan(cf_by_uri, prefix, keys::prefix_successor(prefix),
-                              [&](auto k, auto v) {
-                                  if (++scanned > kPrefixRangeBudget) {
-                                      over_budget = true;
-                                      return false;
-                                  }
-                                  auto parts = keys::split_name_seq(k);
-                                  if (parts && parts->second >= from && source_ok(v))
-                                      range.push_back(parts->second);
-                                  return true;
-                              });
-                    if (st.ok() && over_budget) {
-                        scan_current(prefix, found, start, unbounded, st);
-                    } else {
-                        std::sort(range.begin(), range.end());
-                        if (range.size() > want) range.resize(want);
-                        found = std::move(range);
-                    }
+                st = scan_range(kNarrowRange, complete);
+                if (st.ok() && !complete && !scan_current(prefix, found, start, kDenseProbe, st) &&
+                    st.ok()) {
+                    st = scan_range(kPrefixRangeBudget, complete);
+                    if (st.ok() && !complete) scan_current(prefix, found, start, unbounded, st);
+                }
+                if (complete) {
+                    std::sort(range.begin(), range.end());
+                    if (range.size() > want) range.resize(want);
+                    found = std::move(range);
                 }
             } else {
                 std::size_t n = 0;
