@@ -22,9 +22,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "src/atproto/base64.hpp"
 #include "src/atproto/crypto.hpp"
+#include "src/atproto/multikey.hpp"
 #include "storage/label_store.hpp"
 
 namespace labeler::e2e {
@@ -593,6 +596,59 @@ result<decoded_frame> decode_frame(std::string_view bytes) {
         return fail("#labels body without seq or labels");
     if (f.op == -1 && f.error.empty()) return fail("error frame without error");
     return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// queryLabels JSON
+
+query_page parse_query_page(const std::string& body) {
+    namespace json = boost::json;
+    json::value v = json::parse(body);
+    auto& o = v.as_object();
+    query_page out;
+    if (auto* c = o.if_contains("cursor")) out.cursor = std::string(c->as_string());
+    for (auto& item : o.at("labels").as_array()) {
+        auto& lo = item.as_object();
+        atproto::label l;
+        for (auto& [k, val] : lo) {
+            if (k == "ver") l.ver = val.as_int64();
+            else if (k == "src") l.src = val.as_string();
+            else if (k == "uri") l.uri = val.as_string();
+            else if (k == "cid") l.cid = std::string(val.as_string());
+            else if (k == "val") l.val = val.as_string();
+            else if (k == "neg") { l.neg = val.as_bool(); l.neg_present = true; }
+            else if (k == "cts") l.cts = val.as_string();
+            else if (k == "exp") l.exp = std::string(val.as_string());
+            else if (k == "sig") {
+                auto bytes = atproto::base64_decode(std::string(val.as_object().at("$bytes").as_string()));
+                if (!bytes || bytes->size() != 64) throw std::runtime_error("bad sig in " + body);
+                std::array<std::uint8_t, 64> sig;
+                std::copy(bytes->begin(), bytes->end(), sig.begin());
+                l.sig = sig;
+            } else {
+                throw std::runtime_error("unknown label key " + std::string(k));
+            }
+        }
+        out.labels.push_back(std::move(l));
+    }
+    return out;
+}
+
+std::string json_string_field(const std::string& body, const std::string& key) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return {};
+    auto* f = v.as_object().if_contains(key);
+    return f && f->is_string() ? std::string(f->as_string()) : std::string{};
+}
+
+bool verify_label(const atproto::label& l, const std::string& did_key) {
+    if (!l.sig) return false;
+    auto key = atproto::parse_did_key(did_key);
+    if (!key) return false;
+    auto msg = atproto::signing_bytes(l);
+    return atproto::verify(*key, {reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()},
+                           *l.sig);
 }
 
 // ---------------------------------------------------------------------------------------------

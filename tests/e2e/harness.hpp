@@ -181,6 +181,19 @@ struct decoded_frame {
 // Strictly decodes a frame: exactly two definite-length DAG-CBOR items, known shapes.
 result<decoded_frame> decode_frame(std::string_view bytes);
 
+// A parsed queryLabels response body: {"cursor"?, "labels": [...]} (labels from their JSON
+// form, `sig` decoded from {"$bytes"}). Throws on a malformed body.
+struct query_page {
+    std::optional<std::string> cursor;
+    std::vector<atproto::label> labels;
+};
+query_page parse_query_page(const std::string& body);
+// The JSON value of `key` in a flat JSON object body ("" when absent or not a string).
+std::string json_string_field(const std::string& body, const std::string& key);
+
+// Verifies a label's signature against a did:key (k256/p256).
+bool verify_label(const atproto::label& l, const std::string& did_key);
+
 // Reads /proc to list the TCP ports on which process `pid` has LISTEN sockets.
 std::vector<std::uint16_t> listening_ports(int pid);
 

@@ -1,0 +1,141 @@
+// E2E: live serving on the real binary fed by a real pipeline (file source, Jetstream format,
+// replayed at the recorded pace): subscribers that connect while labels are being committed
+// get a gap-free, duplicate-free stream across the replay->live switch, and a slow consumer is
+// disconnected with ConsumerTooSlow without disturbing the others.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "tests/e2e/harness.hpp"
+
+using namespace labeler;
+using namespace labeler::e2e;
+
+namespace {
+
+constexpr const char* sl = "/xrpc/com.atproto.label.subscribeLabels";
+
+std::string follower_did(std::size_t i) {
+    static const char* alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+    std::string id(24, 'a');
+    for (int k = 23; k >= 0 && i; --k, i /= 32) id[std::size_t(k)] = alphabet[i % 32];
+    return "did:plc:" + id;
+}
+
+// `n` follow creates of `labeler`, starting `delay_us` after the first (marker) event and
+// spaced `step_us` apart on the recorded clock.
+void write_follows(const std::filesystem::path& file, const std::string& labeler, std::size_t n,
+                   std::uint64_t delay_us, std::uint64_t step_us) {
+    std::ofstream f(file);
+    std::uint64_t t = 1764403200000000;
+    f << R"({"did":"did:plc:aaaaaaaaaaaaaaaaaaaaaaab","time_us":)" << t
+      << R"(,"kind":"identity","identity":{"did":"did:plc:aaaaaaaaaaaaaaaaaaaaaaab","handle":"marker.test","seq":1,"time":"2025-11-29T08:00:00.000Z"}})"
+      << "\n";
+    t += delay_us;
+    for (std::size_t i = 0; i < n; ++i, t += step_us) {
+        f << R"({"did":")" << follower_did(1000 + i) << R"(","time_us":)" << t
+          << R"(,"kind":"commit","commit":{"rev":"3l3qo2vutsw2b","operation":"create","collection":"app.bsky.graph.follow","rkey":"3l3qo2vuowo2b","record":{"$type":"app.bsky.graph.follow","createdAt":"2024-09-09T19:46:02.102Z","subject":")"
+          << labeler
+          << R"("},"cid":"bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi"}})"
+          << "\n";
+    }
+}
+
+struct live_served {
+    temp_dir dir;
+    profile_options opts;
+    std::string did_key;
+    std::unique_ptr<labeler_process> proc;
+
+    live_served(std::size_t n, std::uint64_t delay_us, std::uint64_t step_us,
+                std::string extra_server = {}) {
+        did_key = write_key(dir.path());
+        opts.source_kind = "file";
+        opts.file = dir.path() / "follows.jsonl";
+        opts.format = "jetstream";
+        opts.extra_server_toml = std::move(extra_server);
+        opts.extra_toml = "";
+        write_follows(opts.file, opts.did, n, delay_us, step_us);
+        write_profile(dir.path(), opts);
+        // replay at the recorded pace so that subscribers can connect before the burst
+        std::ofstream(dir.path() / "profile.toml", std::ios::app) << "\n";
+        auto text = [&] {
+            std::ifstream f(dir.path() / "profile.toml");
+            return std::string((std::istreambuf_iterator<char>(f)), {});
+        }();
+        auto pos = text.find("format = \"jetstream\"\n");
+        text.insert(pos + std::string("format = \"jetstream\"\n").size(), "pace = \"recorded\"\n");
+        std::ofstream(dir.path() / "profile.toml", std::ios::trunc) << text;
+        proc = labeler_process::start(dir.path() / "profile.toml");
+    }
+    std::uint16_t port() const { return proc->port(); }
+};
+
+}  // namespace
+
+TEST_CASE("labels committed by the pipeline stream live; replay->live switch has no gap or dup") {
+    constexpr std::size_t n = 2000;
+    live_served s(n, 1'500'000, 500);  // burst starts 1.5 s in and lasts ~1 s
+    ws_client live, from_zero;
+    REQUIRE(live.connect(s.port(), sl) == 101);
+    // this one starts replaying while the pipeline is committing
+    std::optional<ws_client> mid;
+    for (std::uint64_t want = 1; want <= n; ++want) {
+        auto bytes = live.read_frame(20s);
+        REQUIRE(bytes);
+        auto f = decode_frame(*bytes);
+        REQUIRE(f.has_value());
+        REQUIRE(f->seq == want);
+        REQUIRE(f->labels.size() == 1);
+        REQUIRE(verify_label(f->labels[0], s.did_key));
+        if (want == 200) {
+            mid.emplace();
+            REQUIRE(mid->connect(s.port(), std::string(sl) + "?cursor=100") == 101);
+        }
+    }
+    REQUIRE(mid);
+    for (std::uint64_t want = 101; want <= n; ++want) {
+        auto bytes = mid->read_frame(20s);
+        REQUIRE(bytes);
+        auto f = decode_frame(*bytes);
+        REQUIRE(f.has_value());
+        REQUIRE(f->seq == want);
+    }
+    CHECK_FALSE(mid->read_frame(300ms));
+    CHECK_FALSE(live.read_frame(10ms));
+    CHECK(s.proc->terminate() == 0);
+}
+
+TEST_CASE("a slow consumer of the live stream is dropped; a fast one gets every label") {
+    constexpr std::size_t n = 4000;
+    live_served s(n, 1'500'000, 100, "subscriber_queue_frames = 500");
+    ws_client slow, fast;
+    slow.set_receive_buffer(2048);
+    REQUIRE(slow.connect(s.port(), sl) == 101);
+    REQUIRE(fast.connect(s.port(), sl) == 101);
+    // The fast client reads as frames come; labels arrive in commit batches, so keep its
+    // queue (500) from overflowing by reading continuously.
+    for (std::uint64_t want = 1; want <= n; ++want) {
+        auto bytes = fast.read_frame(20s);
+        REQUIRE(bytes);
+        auto f = decode_frame(*bytes);
+        REQUIRE(f.has_value());
+        REQUIRE(f->seq == want);
+    }
+    std::optional<decoded_frame> last;
+    std::size_t got = 0;
+    while (auto bytes = slow.read_frame(10s)) {
+        auto f = decode_frame(*bytes);
+        REQUIRE(f.has_value());
+        last = *f;
+        ++got;
+    }
+    CHECK(slow.closed());
+    CHECK(got < n);
+    REQUIRE(last);
+    CHECK(last->error == "ConsumerTooSlow");
+    CHECK(slow.close_code() == 1008);
+    auto m = http_get(s.port(), "/metrics");
+    CHECK(m.body.find("labeler_server_slow_consumer_drops_total 1") != std::string::npos);
+    CHECK(s.proc->terminate() == 0);
+}
