@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
         return std::size_t(verify(key.pub(), bytes(signing_bytes(l)), *l.sig));
     });
     // P-256: the interop fixture signature over {"hello":"world"}.
-    const auto p256_key = *parse_did_key("did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo");
+    const auto p256_key =
+        *parse_did_key("did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo");
     const auto p256_msg = *base64_decode("oWVoZWxsb2V3b3JsZA");
     const auto p256_sig = *base64_decode(
         "2vZNsG3UKvvO/CDlrdvyZRISOFylinBh0Jupc6KcWoJWExHptCfduPleDbG3rko3YZnn9Lw0IjpixVmexJDegg");

@@ -1,14 +1,13 @@
 #include "src/atproto/crypto.hpp"
 
 #include <fcntl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <secp256k1.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -47,9 +46,13 @@ int hex_value(char c) {
     return -1;
 }
 
-std::string errno_text(int e) { return std::strerror(e); }
+std::string errno_text(int e) {
+    return std::strerror(e);
+}
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // P-256 group order n, and n/2 (signatures with s > n/2 are high-S).
 constexpr std::array<std::uint8_t, 32> p256_n = {
@@ -68,7 +71,9 @@ constexpr std::array<std::uint8_t, 32> half(const std::array<std::uint8_t, 32>& 
 constexpr std::array<std::uint8_t, 32> p256_half_n = half(p256_n);
 
 // Big-endian comparison of two 32-byte integers.
-int compare32(const std::uint8_t* a, const std::uint8_t* b) { return std::memcmp(a, b, 32); }
+int compare32(const std::uint8_t* a, const std::uint8_t* b) {
+    return std::memcmp(a, b, 32);
+}
 
 // DER INTEGER of an unsigned big-endian 32-byte value.
 void append_der_integer(std::string& out, const std::uint8_t* v) {
@@ -118,8 +123,8 @@ bool verify_p256(const public_key& key, const sha256_digest& digest,
     std::unique_ptr<OSSL_PARAM_BLD, param_bld_free> bld(OSSL_PARAM_BLD_new());
     if (!bld ||
         !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY,
-                                          key.compressed.data(), key.compressed.size()))
+        !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, key.compressed.data(),
+                                          key.compressed.size()))
         return false;
     std::unique_ptr<OSSL_PARAM, param_free> params(OSSL_PARAM_BLD_to_param(bld.get()));
     std::unique_ptr<EVP_PKEY_CTX, evp_pkey_ctx_free> fctx(
@@ -153,8 +158,10 @@ bool verify(const public_key& key, std::span<const std::uint8_t> message,
     if (key.compressed[0] != 0x02 && key.compressed[0] != 0x03) return false;
     const sha256_digest digest = sha256(message);
     switch (key.crv) {
-        case curve::k256: return verify_k256(key, digest, sig);
-        case curve::p256: return verify_p256(key, digest, sig);
+        case curve::k256:
+            return verify_k256(key, digest, sig);
+        case curve::p256:
+            return verify_p256(key, digest, sig);
     }
     return false;
 }
@@ -169,8 +176,7 @@ public_key derive_public(const std::array<std::uint8_t, 32>& secret) {
     public_key pub;
     pub.crv = curve::k256;
     std::size_t len = pub.compressed.size();
-    secp256k1_ec_pubkey_serialize(ctx, pub.compressed.data(), &len, &pk,
-                                  SECP256K1_EC_COMPRESSED);
+    secp256k1_ec_pubkey_serialize(ctx, pub.compressed.data(), &len, &pk, SECP256K1_EC_COMPRESSED);
     return pub;
 }
 
@@ -202,8 +208,8 @@ result<private_key> private_key::from_hex(std::string_view hex) {
     for (std::size_t i = 0; i < 32; ++i) {
         const int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return fail(int(key_errc::bad_format),
-                        "not a hex character at offset " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+            return fail(int(key_errc::bad_format), "not a hex character at offset " +
+                                                       std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
         k.secret_[i] = std::uint8_t(hi << 4 | lo);
     }
     if (!secp256k1_ec_seckey_verify(k256_ctx(), k.secret_.data()))
@@ -268,8 +274,7 @@ result<void> private_key::save_file(const std::filesystem::path& path) const {
     if (fd < 0) {
         const int e = errno;
         if (e == EEXIST)
-            return fail(int(key_errc::exists),
-                        p + ": refusing to overwrite an existing file");
+            return fail(int(key_errc::exists), p + ": refusing to overwrite an existing file");
         return fail(int(key_errc::io), p + ": cannot create key file: " + errno_text(e));
     }
     struct closer {
@@ -301,7 +306,9 @@ std::string private_key::to_hex() const {
     return out;
 }
 
-std::string private_key::did_key() const { return to_did_key(pub_); }
+std::string private_key::did_key() const {
+    return to_did_key(pub_);
+}
 
 signature private_key::sign(std::span<const std::uint8_t> message) const {
     const secp256k1_context* ctx = k256_ctx();

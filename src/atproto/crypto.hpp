@@ -24,13 +24,13 @@ using signature = std::array<std::uint8_t, 64>;
 
 // error::code values of private_key's loading and saving errors.
 enum class key_errc : int {
-    bad_format = 1,   // not 64 hex characters
-    bad_scalar,       // zero or not below the secp256k1 group order
-    missing,          // file does not exist
-    not_regular,      // not a regular file
-    permissions,      // readable/writable by group or others
-    exists,           // save_file: the file already exists
-    io,               // any other system error
+    bad_format = 1,  // not 64 hex characters
+    bad_scalar,      // zero or not below the secp256k1 group order
+    missing,         // file does not exist
+    not_regular,     // not a regular file
+    permissions,     // readable/writable by group or others
+    exists,          // save_file: the file already exists
+    io,              // any other system error
 };
 
 struct public_key {

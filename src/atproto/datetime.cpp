@@ -40,7 +40,9 @@ constexpr unsigned days_in_month(std::int64_t y, unsigned m) {
     return m == 2 && leap ? 29 : len[m - 1];
 }
 
-constexpr bool digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // Reads `n` digits at s[pos]; false when any is not a digit.
 bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
@@ -101,8 +103,8 @@ result<void> parse(std::string_view s, std::int64_t& ms, std::int64_t& sub_ms_ns
     if (mo < 1 || mo > 12) return bad("month out of range");
     if (d < 1 || d > days_in_month(y, mo)) return bad("day out of range");
     if (h > 23 || mi > 59 || sec > 59) return bad("time of day out of range");
-    const std::int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-                              offset_min * 60;
+    const std::int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
     ms = secs * 1000 + frac_ns / 1'000'000;
     sub_ms_ns = frac_ns % 1'000'000;
     if (ms < min_ms) return bad("before year 0000");
@@ -125,14 +127,29 @@ void append_datetime(std::string& out, sys_milliseconds t) {
     const auto mi = unsigned(rem / 60'000 % 60);
     const auto h = unsigned(rem / 3'600'000);
     const std::int64_t y = c.y < 0 ? 0 : (c.y > 9999 ? 9999 : c.y);  // clamp: format is 4 digits
-    char buf[24] = {char('0' + y / 1000),  char('0' + y / 100 % 10), char('0' + y / 10 % 10),
-                    char('0' + y % 10),    '-',
-                    char('0' + c.m / 10),  char('0' + c.m % 10),     '-',
-                    char('0' + c.d / 10),  char('0' + c.d % 10),     'T',
-                    char('0' + h / 10),    char('0' + h % 10),       ':',
-                    char('0' + mi / 10),   char('0' + mi % 10),      ':',
-                    char('0' + sec / 10),  char('0' + sec % 10),     '.',
-                    char('0' + ms / 100),  char('0' + ms / 10 % 10), char('0' + ms % 10),
+    char buf[24] = {char('0' + y / 1000),
+                    char('0' + y / 100 % 10),
+                    char('0' + y / 10 % 10),
+                    char('0' + y % 10),
+                    '-',
+                    char('0' + c.m / 10),
+                    char('0' + c.m % 10),
+                    '-',
+                    char('0' + c.d / 10),
+                    char('0' + c.d % 10),
+                    'T',
+                    char('0' + h / 10),
+                    char('0' + h % 10),
+                    ':',
+                    char('0' + mi / 10),
+                    char('0' + mi % 10),
+                    ':',
+                    char('0' + sec / 10),
+                    char('0' + sec % 10),
+                    '.',
+                    char('0' + ms / 100),
+                    char('0' + ms / 10 % 10),
+                    char('0' + ms % 10),
                     'Z'};
     out.append(buf, sizeof buf);
 }
@@ -163,7 +180,8 @@ result<system_clock::time_point> parse_datetime(std::string_view s) {
     if (ms > max_ms || ms < -max_ms)
         return fail("invalid datetime \"" + std::string(s) +
                     "\": outside the representable range of system_clock");
-    return system_clock::time_point(dur(ms * per_ms + duration_cast<dur>(nanoseconds(sub)).count()));
+    return system_clock::time_point(
+        dur(ms * per_ms + duration_cast<dur>(nanoseconds(sub)).count()));
 }
 
 bool is_valid_datetime(std::string_view s) {

@@ -13,9 +13,33 @@ namespace labeler::atproto {
 namespace {
 
 // Pre-encoded map keys (text, length 3).
-constexpr std::string_view k_cid = "\x63" "cid", k_cts = "\x63" "cts", k_exp = "\x63" "exp",
-                           k_neg = "\x63" "neg", k_sig = "\x63" "sig", k_src = "\x63" "src",
-                           k_uri = "\x63" "uri", k_val = "\x63" "val", k_ver = "\x63" "ver";
+constexpr std::string_view k_cid =
+                               "\x63"
+                               "cid",
+                           k_cts =
+                               "\x63"
+                               "cts",
+                           k_exp =
+                               "\x63"
+                               "exp",
+                           k_neg =
+                               "\x63"
+                               "neg",
+                           k_sig =
+                               "\x63"
+                               "sig",
+                           k_src =
+                               "\x63"
+                               "src",
+                           k_uri =
+                               "\x63"
+                               "uri",
+                           k_val =
+                               "\x63"
+                               "val",
+                           k_ver =
+                               "\x63"
+                               "ver";
 
 void append_cbor_impl(std::string& out, const label& l, bool with_sig) {
     const bool neg = l.neg || l.neg_present;
@@ -102,13 +126,27 @@ void append_json_string(std::string& out, std::string_view s) {
         }
         out.append(s.data() + run, i - run);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             default:
                 if (c < 0x20) {
                     out += "\\u00";
@@ -125,7 +163,9 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
-error invalid(label_errc c, std::string msg) { return error(int(c), "label: " + std::move(msg)); }
+error invalid(label_errc c, std::string msg) {
+    return error(int(c), "label: " + std::move(msg));
+}
 
 }  // namespace
 
@@ -137,7 +177,9 @@ std::string signing_bytes(const label& l) {
     return out;
 }
 
-void append_cbor(std::string& out, const label& l) { append_cbor_impl(out, l, true); }
+void append_cbor(std::string& out, const label& l) {
+    append_cbor_impl(out, l, true);
+}
 
 std::string encode_cbor(const label& l) {
     std::string out;
@@ -189,8 +231,8 @@ constexpr std::string_view label_keys[] = {"cid", "cts", "exp", "neg", "sig",
 result<label> decode_cbor(std::span<const std::uint8_t> in) {
     using enum label_errc;
     // One decoder per thread: its arena is reused, so steady-state decoding does not allocate.
-    thread_local cbor::decoder dec(cbor::limits{.max_depth = 2, .max_container_items = 64,
-                                                .max_total_bytes = 64 * 1024});
+    thread_local cbor::decoder dec(
+        cbor::limits{.max_depth = 2, .max_container_items = 64, .max_total_bytes = 64 * 1024});
     auto v = dec.decode(in);
     if (!v) return invalid(malformed, v.error().message);
     if (!v->is_map()) return invalid(malformed, "not a CBOR map");
@@ -224,12 +266,18 @@ result<label> decode_cbor(std::span<const std::uint8_t> in) {
             if (!val.is_text())
                 return invalid(wrong_type, std::string(name) + " must be a text string");
             const std::string_view t = val.as_text();
-            if (name == "cid") l.cid.emplace(t);
-            else if (name == "cts") l.cts = t;
-            else if (name == "exp") l.exp.emplace(t);
-            else if (name == "src") l.src = t;
-            else if (name == "uri") l.uri = t;
-            else l.val = t;
+            if (name == "cid")
+                l.cid.emplace(t);
+            else if (name == "cts")
+                l.cts = t;
+            else if (name == "exp")
+                l.exp.emplace(t);
+            else if (name == "src")
+                l.src = t;
+            else if (name == "uri")
+                l.uri = t;
+            else
+                l.val = t;
         }
     }
     for (std::string_view required : {"ver", "src", "uri", "val", "cts"}) {
@@ -248,12 +296,11 @@ result<void> validate(const label& l) {
         return invalid(invalid_field, "uri is neither a DID nor an at:// URI");
     if (l.cid && !is_valid_cid(*l.cid)) return invalid(invalid_field, "cid is not a CID");
     if (l.val.empty() || l.val.size() > 128)
-        return invalid(invalid_field, "val must be 1 to 128 bytes, got " +
-                                          std::to_string(l.val.size()));
+        return invalid(invalid_field,
+                       "val must be 1 to 128 bytes, got " + std::to_string(l.val.size()));
     if (!is_valid_utf8(l.val)) return invalid(invalid_field, "val is not valid UTF-8");
     if (!is_valid_datetime(l.cts)) return invalid(invalid_field, "cts is not a datetime");
-    if (l.exp && !is_valid_datetime(*l.exp))
-        return invalid(invalid_field, "exp is not a datetime");
+    if (l.exp && !is_valid_datetime(*l.exp)) return invalid(invalid_field, "exp is not a datetime");
     return {};
 }
 

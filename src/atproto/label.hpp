@@ -18,23 +18,23 @@ namespace labeler::atproto {
 
 // error::code values of decode_cbor() and validate() errors.
 enum class label_errc : int {
-    malformed = 1,   // not one well-formed DAG-CBOR map (or trailing bytes)
-    unknown_key,     // a key outside cid,cts,exp,neg,sig,src,uri,val,ver
-    wrong_type,      // a field of the wrong CBOR type
-    missing_field,   // ver, src, uri, val or cts absent
-    invalid_field,   // a field with a value the lexicon forbids
+    malformed = 1,  // not one well-formed DAG-CBOR map (or trailing bytes)
+    unknown_key,    // a key outside cid,cts,exp,neg,sig,src,uri,val,ver
+    wrong_type,     // a field of the wrong CBOR type
+    missing_field,  // ver, src, uri, val or cts absent
+    invalid_field,  // a field with a value the lexicon forbids
 };
 
 struct label {
     std::int64_t ver = 1;
-    std::string src;                           // issuer DID
-    std::string uri;                           // subject (DID or at:// URI)
-    std::optional<std::string> cid;            // record version pin (string, not a link)
-    std::string val;                           // <= 128 bytes
+    std::string src;                 // issuer DID
+    std::string uri;                 // subject (DID or at:// URI)
+    std::optional<std::string> cid;  // record version pin (string, not a link)
+    std::string val;                 // <= 128 bytes
     bool neg = false;
-    bool neg_present = false;                  // decoded: `neg` key was present (even if false)
-    std::string cts;                           // datetime
-    std::optional<std::string> exp;            // datetime
+    bool neg_present = false;        // decoded: `neg` key was present (even if false)
+    std::string cts;                 // datetime
+    std::optional<std::string> exp;  // datetime
     std::optional<std::array<std::uint8_t, 64>> sig;  // compact r||s
 };
 

@@ -5,10 +5,18 @@
 namespace labeler::atproto {
 namespace {
 
-constexpr bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-constexpr bool is_alpha(char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+constexpr bool is_lower(char c) {
+    return c >= 'a' && c <= 'z';
+}
+constexpr bool is_alpha(char c) {
+    return is_lower(c) || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+constexpr bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
 
 // One DNS-style label: 1..63 of [A-Za-z0-9-], not starting or ending with '-'.
 bool is_dns_label(std::string_view s) {

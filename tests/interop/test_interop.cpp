@@ -2,12 +2,11 @@
 // @atproto/api lexicons under Node): our labels verify there, a flipped byte is rejected there,
 // and labels signed there (k256 and p256) verify here.
 // Needs `node` on PATH and tests/interop/node_modules (scripts/test.sh runs `npm ci`).
-#include <catch2/catch.hpp>
-
-#include <boost/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -43,8 +42,9 @@ std::string require_node_env() {
     if (node.empty()) FAIL("`node` is not on PATH; install Node 20 and run scripts/test.sh");
     if (!fs::exists(interop_dir / "node_modules" / "@atproto" / "crypto") ||
         !fs::exists(interop_dir / "node_modules" / "@ipld" / "dag-cbor"))
-        FAIL("tests/interop/node_modules is missing: run scripts/test.sh "
-             "(it runs `npm ci` in tests/interop)");
+        FAIL(
+            "tests/interop/node_modules is missing: run scripts/test.sh "
+            "(it runs `npm ci` in tests/interop)");
     return node;
 }
 
@@ -107,7 +107,8 @@ std::vector<label> sample_labels(const private_key& key) {
         label l;
         l.src = "did:plc:ar7c4by46qjdydhdevvrndac";
         l.uri = i % 2 ? "did:plc:subject" + std::to_string(i)
-                      : "at://did:plc:subject" + std::to_string(i) + "/app.bsky.feed.post/3jzfcijpj2z2a";
+                      : "at://did:plc:subject" + std::to_string(i) +
+                            "/app.bsky.feed.post/3jzfcijpj2z2a";
         if (i == 4) l.uri = "at://did:web:xn--bcher-kva.example/app.bsky.feed.post/self";
         l.val = vals[i % 7];
         l.neg = i % 3 == 1;
@@ -181,10 +182,10 @@ TEST_CASE("a flipped byte is rejected by the node verifier", "[interop]") {
         // And our own verifier agrees.
         auto decoded = decode_cbor(cbor);
         REQUIRE(decoded);
-        CHECK_FALSE(verify(key.pub(), std::span<const std::uint8_t>(
-                                          reinterpret_cast<const std::uint8_t*>(
-                                              signing_bytes(*decoded).data()),
-                                          signing_bytes(*decoded).size()),
+        CHECK_FALSE(verify(key.pub(),
+                           std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(
+                                                             signing_bytes(*decoded).data()),
+                                                         signing_bytes(*decoded).size()),
                            *decoded->sig));
     }
 }

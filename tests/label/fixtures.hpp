@@ -1,13 +1,12 @@
 #pragma once
 // Helpers shared by the label tests: fixture paths, line lists, hex.
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "src/common/result.hpp"
 

@@ -1,10 +1,8 @@
 // Signing and verification: atproto interop signature fixtures (both curves, high-S and DER
 // rejected), did:key derivation, determinism and low-S output.
-#include <catch2/catch.hpp>
-
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "src/atproto/base64.hpp"
@@ -128,8 +126,8 @@ TEST_CASE("w3c did:key fixtures: private keys derive the published did:key", "[c
 }
 
 TEST_CASE("signing is deterministic, low-S, and verifies; its high-S twin does not", "[crypto]") {
-    auto key = private_key::from_hex(
-        "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c");
+    auto key =
+        private_key::from_hex("9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c");
     REQUIRE(key);
     for (int i = 0; i < 64; ++i) {
         const std::string msg = "message number " + std::to_string(i);
@@ -169,13 +167,13 @@ TEST_CASE("from_hex rejects malformed and out-of-range scalars", "[crypto]") {
     REQUIRE_FALSE(zero);
     CHECK(zero.error().code == int(key_errc::bad_scalar));
     // n itself and all-ones are not below the group order.
-    CHECK_FALSE(private_key::from_hex(
-        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"));
+    CHECK_FALSE(
+        private_key::from_hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"));
     CHECK_FALSE(private_key::from_hex(std::string(64, 'f')));
-    CHECK(private_key::from_hex(
-        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"));
-    CHECK(private_key::from_hex(
-        "9085D2BEF69286A6CBB51623C8FA258629945CD55CA705CC4E66700396894E0C"));
+    CHECK(
+        private_key::from_hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"));
+    CHECK(
+        private_key::from_hex("9085D2BEF69286A6CBB51623C8FA258629945CD55CA705CC4E66700396894E0C"));
 }
 
 TEST_CASE("signing from several threads gives the same signatures", "[crypto]") {
@@ -210,8 +208,7 @@ TEST_CASE("p256 verification rejects out-of-range r and s", "[crypto]") {
     auto big_r = sig;
     std::fill(big_r.begin(), big_r.begin() + 32, 0xff);
     CHECK_FALSE(verify(*key, msg, big_r));
-    // A point that is not on the curve (x = 5 has no square root mod p for P-256? either way
-    // the signature cannot verify) and a bad prefix byte.
+    // Some other public key (x = 5, whether or not it is on the curve) and a bad prefix byte.
     public_key off = *key;
     off.compressed.fill(0);
     off.compressed[0] = 0x02;

@@ -60,9 +60,9 @@ TEST_CASE("parse_datetime applies offsets and fractions", "[datetime]") {
 }
 
 TEST_CASE("format and parse round-trip", "[datetime]") {
-    for (const char* s : {"2024-10-23T17:51:19.128Z", "1970-01-01T00:00:00.000Z",
-                          "2262-01-01T00:00:00.000Z", "1999-12-31T23:59:59.999Z",
-                          "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"}) {
+    for (const char* s :
+         {"2024-10-23T17:51:19.128Z", "1970-01-01T00:00:00.000Z", "2262-01-01T00:00:00.000Z",
+          "1999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"}) {
         auto t = parse_datetime_ms(s);
         REQUIRE(t);
         CHECK(format_datetime(*t) == s);

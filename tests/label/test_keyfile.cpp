@@ -1,10 +1,9 @@
 // Key files: written 0600, never overwritten, refused when group/other-accessible or malformed;
 // every error names the path.
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

@@ -1,8 +1,7 @@
 // Labels: the indigo golden vector byte for byte, deterministic signing, JSON rendering,
 // validation and strict decoding.
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "src/atproto/crypto.hpp"
 #include "src/atproto/label.hpp"
@@ -32,7 +31,8 @@ constexpr const char* vector_sig =
     "19b5b327ce7c12fc9c07a29644e3426134d0e3f34cfc82c0cb029fe15aa1b93e";
 // w3c did:key fixture key #1, and the signature @atproto/crypto 0.4.5 (noble, RFC 6979) makes
 // with it over vector_cbor (computed with tests/interop's node_modules).
-constexpr const char* fixed_key = "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c";
+constexpr const char* fixed_key =
+    "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c";
 constexpr const char* fixed_key_sig =
     "b0b3ff3ecdc861ba8bda664fb59f3ec1a3704cb0f3bae8825b761da665bef1ff"
     "0eba634414f561808d4e0d01458db2bfe4b1f39b34f70a7cb520f1732176562e";
@@ -179,11 +179,13 @@ TEST_CASE("round trip through decode_cbor keeps every field", "[label]") {
 TEST_CASE("JSON rendering matches com.atproto.label.defs#label", "[label][json]") {
     label l = vector_label();
     l.sig = sig_from_hex(vector_sig);
-    CHECK(to_json(l) ==
-          R"({"ver":1,"src":"did:plc:n3timvoib5nau7gvwd6cshap",)"
-          R"("uri":"did:plc:44ybard66vv44zksje25o7dz","val":"bladerunner",)"
-          R"("cts":"2024-10-23T17:51:19.128Z","sig":{"$bytes":)"
-          R"("uCRNA5mTzh078T5xZtkvLEt/O+z0gsKM3aqRI/lVAB8ZtbMnznwS/JwHopZE40JhNNDj80z8gsDLAp/hWqG5Pg"}})");
+    CHECK(
+        to_json(l) ==
+        R"({"ver":1,"src":"did:plc:n3timvoib5nau7gvwd6cshap",)"
+        R"("uri":"did:plc:44ybard66vv44zksje25o7dz","val":"bladerunner",)"
+        R"("cts":"2024-10-23T17:51:19.128Z","sig":{"$bytes":)"
+        R"("uCRNA5mTzh078T5xZtkvLEt/O+z0gsKM3aqRI/lVAB8Z)"
+        R"(tbMnznwS/JwHopZE40JhNNDj80z8gsDLAp/hWqG5Pg"}})");
     const private_key key = *private_key::from_hex(fixed_key);
     const label f = full_label(key);
     const std::string j = to_json(f);
@@ -217,12 +219,18 @@ TEST_CASE("JSON strings are escaped and stay valid for any bytes", "[label][json
     CHECK(v.at("uri").as_string() == l.uri);
     CHECK(v.at("val").as_string() == l.val);
     // Invalid UTF-8 (lone continuation, overlong, surrogate, truncated) becomes U+FFFD.
-    l.val = std::string("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe5\x90", 12);
+    l.val = std::string(
+        "a\x80"
+        "b\xc0\xaf"
+        "c\xed\xa0\x80"
+        "d\xe5\x90",
+        12);
     const std::string bad = to_json(l);
     boost::json::error_code ec;
     auto parsed = boost::json::parse(bad, ec);
     REQUIRE_FALSE(ec);
-    CHECK(parsed.as_object().at("val").as_string().find("\xef\xbf\xbd") != boost::json::string::npos);
+    CHECK(parsed.as_object().at("val").as_string().find("\xef\xbf\xbd") !=
+          boost::json::string::npos);
 }
 
 TEST_CASE("validate enforces the lexicon", "[label][validate]") {
@@ -308,10 +316,14 @@ TEST_CASE("decode_cbor rejects malformed labels", "[label][decode]") {
     }
     SECTION("wrong types") {
         std::string ver_text = min;  // ver: "1"
-        ver_text.replace(ver_text.size() - 1, 1, "\x61" "1");
+        ver_text.replace(ver_text.size() - 1, 1,
+                         "\x61"
+                         "1");
         CHECK(code_of(ver_text) == int(label_errc::wrong_type));
         std::string val_bytes = min;  // val as a byte string
-        const auto at = val_bytes.find("\x6b" "bladerunner");
+        const auto at = val_bytes.find(
+            "\x6b"
+            "bladerunner");
         REQUIRE(at != std::string::npos);
         val_bytes[at] = char(0x4b);
         CHECK(code_of(val_bytes) == int(label_errc::wrong_type));

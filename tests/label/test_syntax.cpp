@@ -38,7 +38,8 @@ TEST_CASE("handle syntax follows the interop fixtures", "[syntax]") {
 
 TEST_CASE("AT-URI syntax follows the interop fixtures", "[syntax]") {
     check_fixture("aturi", is_valid_at_uri);
-    CHECK(is_valid_at_uri("at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.graph.follow/3jzfcijpj2z2a"));
+    CHECK(is_valid_at_uri(
+        "at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.graph.follow/3jzfcijpj2z2a"));
     CHECK_FALSE(is_valid_at_uri("at://did:plc:abc/app.bsky.graph.follow/x?q=1"));
 }
 
