@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLABELER_BUILD_BENCH=OFF
 cmake --build build -j "$(nproc)" --target random-labeler
 mkdir -p keys
 [ -f keys/development.key ] || build/random-labeler keygen --out keys/development.key
