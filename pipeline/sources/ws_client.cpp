@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/buffered_read_stream.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -18,13 +19,33 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "src/common/log.hpp"
+
+// Beast's WebSocket close/teardown for a stream layered on buffered_read_stream: forward to
+// the layer below (found by ADL from inside websocket::stream).
+namespace boost::beast {
+template <class Stream, class Buffer>
+void teardown(role_type role, buffered_read_stream<Stream, Buffer>& s,
+              error_code& ec) {
+    using websocket::teardown;
+    teardown(role, s.next_layer(), ec);
+}
+template <class Stream, class Buffer, class Handler>
+void async_teardown(role_type role, buffered_read_stream<Stream, Buffer>& s,
+                    Handler&& handler) {
+    using websocket::async_teardown;
+    async_teardown(role, s.next_layer(), std::forward<Handler>(handler));
+}
+}  // namespace boost::beast
 
 namespace labeler::pipeline::ws {
 
@@ -42,6 +63,16 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Hard protocol limit: far above any accepted message, so oversize messages are skipped
 // piecewise by the read loop instead of killing the connection (which would loop on replay).
 constexpr std::uint64_t protocol_message_max = 256ull * 1024 * 1024;
+// Socket reads go through a buffered_read_stream of this size: one recv() brings hundreds of
+// small events instead of Beast's 1.5 KiB.
+constexpr std::size_t socket_read_bytes = 256 * 1024;
+
+using plain_layer = beast::buffered_read_stream<beast::tcp_stream, beast::flat_buffer>;
+using tls_layer = beast::buffered_read_stream<ssl::stream<beast::tcp_stream>, beast::flat_buffer>;
+
+std::int64_t now_ns() {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+}
 
 }  // namespace
 
@@ -130,6 +161,15 @@ struct reconnecting_client::impl {
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> connections{0};
     std::function<void()> cancel_current;  // io thread only
+    std::mutex fd_mu;                        // guards current_fd, streaming
+    int current_fd = -1;                     // the socket being read synchronously, or -1
+    bool streaming = false;
+    std::atomic<bool> in_handler{false};
+    std::atomic<bool> watchdog_fired{false};
+    std::atomic<std::int64_t> last_activity{0};
+    std::mutex wd_mu;
+    std::condition_variable wd_cv;
+    std::thread watchdog_thread;
     std::mutex start_mu;
     bool started = false;
     std::thread thread;
@@ -149,10 +189,26 @@ struct reconnecting_client::impl {
         return {"connect_failed", fmt::format("{}: {}", stage, ec.message())};
     }
 
+    // Streaming phase: synchronous reads on this (dedicated) thread. A message already in the
+    // read buffer costs no syscall and no scheduler round trip; the watchdog thread provides
+    // the idle timeout and stop() shuts the socket down to interrupt a blocked read.
     template <class Ws>
-    asio::awaitable<outcome> read_loop(Ws& ws) {
+    outcome read_loop(Ws& ws) {
         outcome out;
         const std::size_t max = opts.max_message_bytes;
+        auto failed = [&](beast::error_code ec) {
+            auto o = from_error(ec, "read");
+            if (ec == websocket::error::closed)
+                o.detail = fmt::format("read: closed by peer (code {}, '{}')", ws.reason().code,
+                                       std::string(ws.reason().reason.data(),
+                                                   ws.reason().reason.size()));
+            if (watchdog_fired.exchange(false)) {
+                o.reason = "timeout";
+                o.detail = fmt::format("read: no data for {} ms", opts.idle_timeout.count());
+            }
+            o.messages = out.messages;
+            return o;
+        };
         for (;;) {
             buf.clear();
             std::size_t seen = 0;
@@ -161,28 +217,19 @@ struct reconnecting_client::impl {
                 beast::error_code ec;
                 std::size_t n = 0;
                 if (!over) {
-                    std::tie(ec, n) =
-                        co_await ws.async_read_some(buf, max + 1 - buf.size(), use_tuple);
+                    n = ws.read_some(buf, max + 1 - buf.size(), ec);
                 } else {
                     scratch.clear();
-                    std::tie(ec, n) = co_await ws.async_read_some(scratch, 64 * 1024, use_tuple);
+                    n = ws.read_some(scratch, 64 * 1024, ec);
                 }
-                if (ec) {
-                    auto o = from_error(ec, "read");
-                    if (ec == websocket::error::closed)
-                        o.detail = fmt::format("read: closed by peer (code {}, '{}')",
-                                               ws.reason().code,
-                                               std::string(ws.reason().reason.data(),
-                                                           ws.reason().reason.size()));
-                    o.messages = out.messages;
-                    co_return o;
-                }
+                if (ec) return failed(ec);
                 seen += n;
                 if (!over && buf.size() > max) {
                     over = true;
                     buf.clear();
                 }
             } while (!ws.is_message_done());
+            last_activity.store(now_ns(), std::memory_order_relaxed);
             if (over) {
                 oversize.Increment();
                 bytes.Increment(double(seen));
@@ -194,37 +241,59 @@ struct reconnecting_client::impl {
             bytes.Increment(double(buf.size()));
             ++out.messages;
             auto data = buf.cdata();
+            in_handler.store(true, std::memory_order_relaxed);
             verdict v = handler.on_message(
                 std::string_view(static_cast<const char*>(data.data()), data.size()), binary);
+            in_handler.store(false, std::memory_order_relaxed);
+            last_activity.store(now_ns(), std::memory_order_relaxed);
             if (v.reconnect) {
                 out.reason = std::move(v.reason);
                 out.detail = std::move(v.detail);
-                co_await ws.async_close(websocket::close_code::normal, use_tuple);
-                co_return out;
+                beast::error_code ignored;
+                ws.close(websocket::close_code::normal, ignored);  // bounded by the watchdog
+                return out;
             }
-            if (stopping) co_return out;
+            if (stopping) return out;
         }
     }
 
     template <class Ws>
     asio::awaitable<outcome> run_ws(Ws& ws, const endpoint& ep) {
         beast::get_lowest_layer(ws).expires_never();
+        ws.next_layer().capacity(socket_read_bytes);
+        ws.next_layer().buffer().reserve(socket_read_bytes);
         websocket::stream_base::timeout t;
         t.handshake_timeout = opts.connect_timeout;
-        t.idle_timeout = opts.idle_timeout;
-        t.keep_alive_pings = true;
+        t.idle_timeout = websocket::stream_base::none();
+        t.keep_alive_pings = false;
         ws.set_option(t);
         ws.read_message_max(protocol_message_max);
         ws.auto_fragment(false);
         ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
             req.set(beast::http::field::user_agent, "random-labeler");
         }));
+        ws.control_callback([this](websocket::frame_type, beast::string_view) {
+            last_activity.store(now_ns(), std::memory_order_relaxed);
+        });
         auto [ec] = co_await ws.async_handshake(ep.host_header, ep.target, use_tuple);
         if (ec) co_return from_error(ec, "websocket handshake");
         connections.fetch_add(1);
         connected.Set(1);
         log_.debug("{}: connected to {}", opts.kind, ep.url);
-        auto out = co_await read_loop(ws);
+        {
+            std::lock_guard lk(fd_mu);
+            if (stopping) co_return outcome{};
+            current_fd = beast::get_lowest_layer(ws).socket().native_handle();
+            last_activity.store(now_ns());
+            watchdog_fired = false;
+            streaming = true;
+        }
+        auto out = read_loop(ws);
+        {
+            std::lock_guard lk(fd_mu);
+            streaming = false;
+            current_fd = -1;
+        }
         connected.Set(0);
         co_return out;
     }
@@ -237,7 +306,7 @@ struct reconnecting_client::impl {
         if (rec) co_return from_error(rec, "resolve");
         if (stopping) co_return outcome{};
         if (!ep.tls) {
-            websocket::stream<beast::tcp_stream> ws(ioc);
+            websocket::stream<plain_layer> ws(ioc);
             cancel_current = [&ws] { beast::get_lowest_layer(ws).cancel(); };
             beast::get_lowest_layer(ws).expires_after(opts.connect_timeout);
             auto [cec, _] = co_await beast::get_lowest_layer(ws).async_connect(results, use_tuple);
@@ -250,23 +319,42 @@ struct reconnecting_client::impl {
             cancel_current = nullptr;
             co_return out;
         }
-        websocket::stream<ssl::stream<beast::tcp_stream>> ws(ioc, tls);
+        websocket::stream<tls_layer> ws(ioc, tls);
+        auto& tls_stream = ws.next_layer().next_layer();
         cancel_current = [&ws] { beast::get_lowest_layer(ws).cancel(); };
         auto finish = [this](outcome o) {
             cancel_current = nullptr;
             return o;
         };
-        if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), ep.host.c_str()))
+        if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), ep.host.c_str()))
             co_return finish({"tls_error", "cannot set TLS SNI host name"});
-        ws.next_layer().set_verify_mode(ssl::verify_peer);
-        ws.next_layer().set_verify_callback(ssl::host_name_verification(ep.host));
+        tls_stream.set_verify_mode(ssl::verify_peer);
+        tls_stream.set_verify_callback(ssl::host_name_verification(ep.host));
         beast::get_lowest_layer(ws).expires_after(opts.connect_timeout);
         auto [cec, _] = co_await beast::get_lowest_layer(ws).async_connect(results, use_tuple);
         if (cec) co_return finish(from_error(cec, "connect"));
         beast::get_lowest_layer(ws).expires_after(opts.connect_timeout);
-        auto [hec] = co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
+        auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
         if (hec) co_return finish(from_error(hec, "TLS handshake"));
         co_return finish(co_await run_ws(ws, ep));
+    }
+
+    // Idle timeout of the streaming phase: no message (nor control frame) for idle_timeout
+    // while not inside the handler -> shut the socket down (reason "timeout").
+    void watchdog() {
+        const auto tick = std::max(std::chrono::milliseconds(10),
+                                   std::min<std::chrono::milliseconds>(
+                                       std::chrono::seconds(1), opts.idle_timeout / 4));
+        std::unique_lock lk(wd_mu);
+        while (!wd_cv.wait_for(lk, tick, [&] { return stopping.load(); })) {
+            std::lock_guard fl(fd_mu);
+            if (!streaming || current_fd < 0 || in_handler.load()) continue;
+            auto idle = std::chrono::nanoseconds(now_ns() - last_activity.load());
+            if (idle > opts.idle_timeout) {
+                watchdog_fired = true;
+                ::shutdown(current_fd, SHUT_RDWR);
+            }
+        }
     }
 
     asio::awaitable<void> run() {
@@ -321,10 +409,11 @@ reconnecting_client::~reconnecting_client() { stop(); }
 
 void reconnecting_client::start() {
     std::lock_guard lk(impl_->start_mu);
-    if (impl_->started || impl_->opts.urls.empty()) return;
+    if (impl_->started || impl_->stopping || impl_->opts.urls.empty()) return;
     impl_->started = true;
-    impl_->thread = std::thread([this] {
-        auto* d = impl_.get();
+    auto* d = impl_.get();
+    d->watchdog_thread = std::thread([d] { d->watchdog(); });
+    d->thread = std::thread([d] {
         asio::co_spawn(d->ioc, d->run(), [d](std::exception_ptr e) {
             if (!e) return;
             try {
@@ -339,14 +428,23 @@ void reconnecting_client::start() {
 
 void reconnecting_client::stop() {
     std::lock_guard lk(impl_->start_mu);
-    if (impl_->stopping.exchange(true)) return;
-    if (!impl_->started) return;
     auto* d = impl_.get();
-    asio::post(d->ioc, [d] {
+    {
+        std::lock_guard wl(d->wd_mu);
+        if (d->stopping.exchange(true)) return;
+    }
+    d->wd_cv.notify_all();
+    if (!d->started) return;
+    {
+        std::lock_guard fl(d->fd_mu);  // a synchronous read in progress: wake it up
+        if (d->current_fd >= 0) ::shutdown(d->current_fd, SHUT_RDWR);
+    }
+    asio::post(d->ioc, [d] {  // an asynchronous phase (resolve, connect, handshake, backoff)
         if (d->cancel_current) d->cancel_current();
         d->backoff_timer.cancel();
     });
     if (d->thread.joinable()) d->thread.join();
+    if (d->watchdog_thread.joinable()) d->watchdog_thread.join();
     d->connected.Set(0);
 }
 
