@@ -1,0 +1,336 @@
+// bench_server: serving figures on this machine, printed as lines of text.
+//
+//   queryLabels   wrk (Debian) against an in-process server: exact subject and `*` with
+//                 limit=50; requests/s, p50, p99
+//   replay        subscribeLabels from cursor 0 over --labels labels (default 1,000,000);
+//                 labels/s as received by one WebSocket client
+//   fan-out       a --burst label burst (default 10,000) to --subscribers clients (default
+//                 1,000) connected live; delivery latency p50/p99 (commit+publish -> received)
+//                 and slow-consumer drops
+//
+// The store is seeded in a mkdtemp folder; labels after the first 10,000 reuse one signature
+// (signing a million labels would dominate the setup and is not what is measured).
+// Usage: bench_server [--labels N] [--subscribers N] [--burst N] [--wrk-seconds N]
+//                     [--connections N] [--threads N] [--skip-query] [--skip-replay] [--skip-fanout]
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/atproto/crypto.hpp"
+#include "src/atproto/label.hpp"
+#include "src/server/server.hpp"
+#include "storage/label_store.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using namespace labeler;
+
+namespace {
+
+struct options {
+    std::size_t labels = 1'000'000;
+    std::size_t subscribers = 1000;
+    std::size_t burst = 10'000;
+    int wrk_seconds = 5;
+    int connections = 64;
+    unsigned threads = 1;
+    bool query = true, replay = true, fanout = true;
+};
+
+std::string subject(std::size_t i) { return fmt::format("did:plc:subj{:020}", i); }
+
+double secs(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Commits labels [first, first+n) in batches of 1000 (as the pipeline does) and returns them.
+std::vector<storage::shared_entry> commit_labels(storage::label_store& store,
+                                                 const atproto::private_key& key,
+                                                 const std::string& did, std::size_t first,
+                                                 std::size_t n, std::size_t batch = 1000) {
+    std::vector<storage::shared_entry> all;
+    std::optional<std::array<std::uint8_t, 64>> shared_sig;
+    for (std::size_t i = first; i < first + n;) {
+        auto wb = store.begin();
+        std::size_t end = std::min(first + n, i + batch);
+        for (; i < end; ++i) {
+            atproto::label l;
+            l.src = did;
+            l.uri = subject(i);
+            l.val = i % 3 == 0 ? "daikichi" : i % 3 == 1 ? "kichi" : "kyo";
+            l.cts = fmt::format("2026-01-{:02}T{:02}:{:02}:{:02}.{:03}Z", 1 + (i / 86400000) % 28,
+                                (i / 3600000) % 24, (i / 60000) % 60, (i / 1000) % 60, i % 1000);
+            if (i < 10'000 || !shared_sig) {
+                l.sig = key.sign(atproto::signing_bytes(l));
+                shared_sig = l.sig;
+            } else {
+                l.sig = shared_sig;
+            }
+            wb.append({l.src, l.uri, l.val, false, l.cts, std::nullopt}, atproto::encode_cbor(l));
+        }
+        auto c = store.commit(std::move(wb));
+        if (!c) {
+            std::fprintf(stderr, "commit failed: %s\n", c.error().message.c_str());
+            std::exit(1);
+        }
+        all.insert(all.end(), c->begin(), c->end());
+    }
+    return all;
+}
+
+void run_wrk(const options& o, std::uint16_t port, const std::string& name,
+             const std::string& target) {
+    std::string cmd = fmt::format("wrk -t1 -c{} -d{}s --latency 'http://127.0.0.1:{}{}' 2>&1",
+                                  o.connections, o.wrk_seconds, port, target);
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return;
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+    auto field = [&](const std::string& key) {
+        auto pos = out.find(key);
+        if (pos == std::string::npos) return std::string("?");
+        pos += key.size();
+        while (pos < out.size() && out[pos] == ' ') ++pos;
+        return out.substr(pos, out.find_first_of(" \n", pos) - pos);
+    };
+    auto non2xx = out.find("Non-2xx") != std::string::npos ? " NON-2XX RESPONSES!" : "";
+    std::printf("queryLabels %-8s req/s %s  p50 %s  p99 %s  (wrk -t1 -c%d -d%ds)%s\n",
+                name.c_str(), field("Requests/sec:").c_str(), field("50%").c_str(),
+                field("99%").c_str(), o.connections, o.wrk_seconds, non2xx);
+    std::fflush(stdout);
+}
+
+void bench_replay(std::uint16_t port, std::size_t expected) {
+    asio::io_context ioc;
+    websocket::stream<beast::tcp_stream> ws(ioc);
+    beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    auto t0 = clock_type::now();
+    ws.handshake("127.0.0.1", "/xrpc/com.atproto.label.subscribeLabels?cursor=0");
+    beast::flat_buffer buf;
+    std::size_t n = 0, bytes = 0;
+    while (n < expected) {
+        buf.clear();
+        bytes += ws.read(buf);
+        ++n;
+    }
+    double s = secs(clock_type::now() - t0);
+    std::printf("replay      %zu labels in %.2f s = %.0f labels/s (%.1f MB/s)\n", n, s, n / s,
+                bytes / s / 1e6);
+    std::fflush(stdout);
+    ws.close(websocket::close_code::normal);
+}
+
+// Clients read asynchronously on one thread and record (receive time - publish time).
+struct fanout_client {
+    websocket::stream<beast::tcp_stream> ws;
+    beast::flat_buffer buf;
+    std::size_t received = 0;
+    bool closed = false;
+    explicit fanout_client(asio::io_context& ioc) : ws(ioc) {}
+};
+
+void bench_fanout(const options& o, std::uint16_t port, storage::label_store& store,
+                  server::server& srv, const atproto::private_key& key, const std::string& did,
+                  std::size_t first_index, prometheus::Registry& registry) {
+    asio::io_context ioc;
+    std::vector<std::unique_ptr<fanout_client>> clients;
+    for (std::size_t i = 0; i < o.subscribers; ++i) {
+        auto c = std::make_unique<fanout_client>(ioc);
+        beast::get_lowest_layer(c->ws).connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+        c->ws.handshake("127.0.0.1", "/xrpc/com.atproto.label.subscribeLabels");
+        clients.push_back(std::move(c));
+    }
+    while (srv.subscribers() < o.subscribers) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+    const std::uint64_t base = store.last_seq();
+    std::vector<std::atomic<std::int64_t>> published(o.burst);
+    std::vector<std::uint64_t> hist(200'000, 0);  // 0.1 ms buckets up to 20 s
+    std::uint64_t over = 0, samples = 0;
+    std::size_t done = 0;
+    auto start = clock_type::now();
+
+    std::function<void(fanout_client&)> read_one = [&](fanout_client& c) {
+        c.buf.clear();
+        c.ws.async_read(c.buf, [&, cp = &c](beast::error_code ec, std::size_t) {
+            if (ec) {
+                cp->closed = true;
+                ++done;
+                return;
+            }
+            // seq sits at a fixed offset: header (15) + a2 63 'seq' + uint head
+            auto data = static_cast<const std::uint8_t*>(cp->buf.data().data());
+            std::size_t len = cp->buf.size();
+            std::uint64_t seq = 0;
+            if (len > 21) {
+                std::uint8_t h = data[20];
+                std::size_t p = 21;
+                if (h < 0x18) seq = h;
+                else {
+                    int nb = h == 0x18 ? 1 : h == 0x19 ? 2 : h == 0x1a ? 4 : 8;
+                    for (int i = 0; i < nb; ++i) seq = (seq << 8) | data[p + i];
+                }
+            }
+            auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           clock_type::now() - start).count();
+            if (seq > base && seq - base <= o.burst) {
+                auto sent = published[seq - base - 1].load(std::memory_order_acquire);
+                auto us = (now - sent) / 100'000;  // 0.1 ms units
+                if (us >= std::int64_t(hist.size())) ++over;
+                else ++hist[std::size_t(std::max<std::int64_t>(0, us))];
+                ++samples;
+            }
+            if (++cp->received >= o.burst) {
+                ++done;
+                return;
+            }
+            read_one(*cp);
+        });
+    };
+    for (auto& c : clients) read_one(*c);
+    asio::steady_timer deadline(ioc, std::chrono::seconds(300));  // a lost frame must not hang
+    deadline.async_wait([&](beast::error_code ec) {
+        if (ec) return;
+        for (auto& c : clients) {
+            beast::error_code ignored;
+            beast::get_lowest_layer(c->ws).socket().close(ignored);
+        }
+    });
+    std::thread reader([&] {
+        while (done < clients.size() && ioc.run_one()) {}
+        deadline.cancel();
+    });
+
+    // The burst: commit in batches of 1000 and publish right after each commit (pipeline-like).
+    auto t0 = clock_type::now();
+    for (std::size_t i = 0; i < o.burst;) {
+        std::size_t n = std::min<std::size_t>(1000, o.burst - i);
+        auto wb_entries = commit_labels(store, key, did, first_index + i, n, n);
+        auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - start).count();
+        for (auto& e : wb_entries) published[e->seq - base - 1].store(now, std::memory_order_release);
+        srv.publish(wb_entries);
+        i += n;
+    }
+    reader.join();
+    double total = secs(clock_type::now() - t0);
+
+    auto pct = [&](double q) {
+        std::uint64_t target = std::uint64_t(q * double(samples)), acc = 0;
+        for (std::size_t i = 0; i < hist.size(); ++i) {
+            acc += hist[i];
+            if (acc > target) return double(i) / 10.0;
+        }
+        return 20000.0;
+    };
+    std::size_t dropped = 0;
+    for (auto& c : clients) dropped += c->received < o.burst;
+    double drops_metric = 0;
+    for (auto& fam : registry.Collect())
+        if (fam.name == "labeler_server_slow_consumer_drops_total") drops_metric = fam.metric[0].counter.value;
+    std::printf("fan-out     %zu labels x %zu subscribers: %llu deliveries in %.2f s, "
+                "p50 %.1f ms, p99 %.1f ms, incomplete %zu, slow-consumer drops %.0f\n",
+                o.burst, o.subscribers, (unsigned long long)samples, total, pct(0.5), pct(0.99),
+                dropped, drops_metric);
+    std::fflush(stdout);
+    for (auto& c : clients) {
+        beast::error_code ec;
+        beast::get_lowest_layer(c->ws).socket().close(ec);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string("0"); };
+        if (a == "--labels") o.labels = std::stoul(next());
+        else if (a == "--subscribers") o.subscribers = std::stoul(next());
+        else if (a == "--burst") o.burst = std::stoul(next());
+        else if (a == "--wrk-seconds") o.wrk_seconds = std::stoi(next());
+        else if (a == "--connections") o.connections = std::stoi(next());
+        else if (a == "--threads") o.threads = unsigned(std::stoul(next()));
+        else if (a == "--skip-query") o.query = false;
+        else if (a == "--skip-replay") o.replay = false;
+        else if (a == "--skip-fanout") o.fanout = false;
+        else {
+            std::fprintf(stderr, "unknown option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    char tmpl[] = "/tmp/bench-server-XXXXXX";
+    if (!::mkdtemp(tmpl)) return 1;
+    std::filesystem::path dir = tmpl;
+
+    auto key = atproto::private_key::generate();
+    config::profile profile;
+    profile.environment = "bench";
+    profile.labeler_did = "did:plc:benchlabelerxxxxxxxxxxxx";
+    profile.server.host = "127.0.0.1";
+    profile.server.port = 0;
+    profile.server.threads = o.threads;
+    prometheus::Registry registry;
+    labeler::health health;
+    storage::store_options so;
+    so.path = dir / "data";
+    so.expected = {profile.environment, profile.labeler_did, key.did_key()};
+    so.sync = storage::store_options::sync_mode::interval;
+    auto opened = storage::label_store::open(so, &registry);
+    if (!opened) {
+        std::fprintf(stderr, "%s\n", opened.error().message.c_str());
+        return 1;
+    }
+    auto store = std::move(*opened);
+    health.set_store_open(true);
+
+    auto t0 = clock_type::now();
+    commit_labels(*store, key, profile.labeler_did, 0, o.labels, 10'000);
+    std::printf("setup       %zu labels committed in %.1f s\n", o.labels, secs(clock_type::now() - t0));
+    std::fflush(stdout);
+
+    asio::io_context ioc(int(o.threads));
+    server::server srv(ioc, {profile, *store, registry, health});
+    auto ep = srv.listen();
+    if (!ep) return 1;
+    std::vector<std::thread> io;
+    for (unsigned i = 0; i < o.threads; ++i) io.emplace_back([&] { ioc.run(); });
+
+    if (o.query) {
+        run_wrk(o, ep->port, "exact",
+                "/xrpc/com.atproto.label.queryLabels?uriPatterns=" + subject(o.labels / 2));
+        run_wrk(o, ep->port, "star",
+                "/xrpc/com.atproto.label.queryLabels?uriPatterns=*&limit=50");
+    }
+    if (o.replay) bench_replay(ep->port, o.labels);
+    if (o.fanout)
+        bench_fanout(o, ep->port, *store, srv, key, profile.labeler_did, o.labels, registry);
+
+    srv.stop();
+    for (auto& t : io) t.join();
+    srv.finish();
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return 0;
+}
