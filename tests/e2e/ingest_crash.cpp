@@ -26,14 +26,14 @@ TEST_CASE("jetstream ingestion survives 10 SIGKILLs at random points") {
     profile_options o;
     const std::string L = o.did;
 
-    // 40,000 events, 250 us apart (10 s of Jetstream time, twice the rewind): follows and
+    // 100,000 events, 250 us apart (25 s of Jetstream time, five times the rewind): follows and
     // unfollows of the labeler by 300 accounts, plus follows of others and likes.
     std::mt19937_64 rng(20261129);
     constexpr std::uint64_t t0 = 1'764'000'000'000'000, step = 250;
     std::vector<scripted_frame> frames;
     std::map<std::string, std::vector<std::string>> live;  // follower -> live rkeys of L
     std::uint64_t rkey_counter = 0;
-    for (std::size_t i = 0; i < 40'000; ++i) {
+    for (std::size_t i = 0; i < 100'000; ++i) {
         std::uint64_t t = t0 + i * step;
         auto who = fmt::format("did:plc:crash{:04d}xxxxxxxxxxxxxxxx", rng() % 300);
         auto roll = rng() % 100;
@@ -66,12 +66,20 @@ TEST_CASE("jetstream ingestion survives 10 SIGKILLs at random points") {
     auto profile = write_profile(dir.path(), o);
     patch_source(profile, "backoff_initial_ms = 10\nbackoff_max_ms = 100");
 
-    std::uniform_int_distribution<int> delay_ms(20, 600);
+    std::uniform_int_distribution<int> delay_ms(5, 300);  // after "listening on"
+    int mid_ingest = 0;  // kills that landed before the last event was committed
     for (int k = 0; k < 10; ++k) {
         auto proc = labeler_process::start(profile);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        double cursor = 0;
+        try {
+            cursor = metric(proc->port(), "labeler_pipeline_cursor");
+        } catch (const std::exception&) {
+        }
         proc->kill();
+        if (cursor < double(last_time)) ++mid_ingest;
     }
+    CHECK(mid_ingest >= 2);
     auto proc = labeler_process::start(profile);
     INFO(proc->log());
     bool done = eventually([&] {
