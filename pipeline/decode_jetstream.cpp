@@ -71,39 +71,67 @@ void set_account_status(event& ev, bool active, std::string_view status) {
 }
 
 // The pre-filter: most Jetstream traffic (posts, likes, reposts, identity) can never concern the
-// labeler. Jetstream writes its fields in a fixed order (did, time_us, kind, then the commit
-// with rev, operation, collection, rkey, record) using Go's encoding/json, which never escapes
-// ASCII letters. So for a message that looks like one whole object, the first `"kind":"` is
-// the top-level kind and, for a commit, the first `"collection":"` after it is the commit's
-// collection: both are near the front. A commit of another collection, or an identity event,
-// is classified from those bytes and peek_time_us alone. Anything else (follows, accounts,
-// unknown kinds, unusual layouts, escapes) gets the full On-Demand parse.
-static std::optional<decoded> quick_classify(std::string_view json) {
-    if (json.size() < 2 || json.front() != '{' || json.back() != '}') return std::nullopt;
-    constexpr std::string_view kind_key = "\"kind\":\"";
-    auto k = json.find(kind_key);
-    if (k == std::string_view::npos) return std::nullopt;
-    auto rest = json.substr(k + kind_key.size());
-    decoded d;
-    if (rest.starts_with("commit\"")) {
-        constexpr std::string_view coll_key = "\"collection\":\"";
-        auto c = rest.find(coll_key);
-        if (c == std::string_view::npos) return std::nullopt;
-        auto value = rest.substr(c + coll_key.size());
-        auto end = value.find('"');
+// labeler. Jetstream writes every event with the same leading layout (Go's encoding/json, which
+// never escapes ASCII letters):
+//   {"did":"…","time_us":N,"kind":"identity",…
+//   {"did":"…","time_us":N,"kind":"commit","commit":{"rev":"…","operation":"…","collection":"…",…
+// A message that starts exactly like that, ends with '}', and is an identity event or a commit
+// of another collection is classified from those leading bytes alone (these keys are top-level
+// by position). Anything else — follows, accounts, unknown kinds, other layouts, escapes — gets
+// the full On-Demand parse.
+class prefix_reader {
+public:
+    explicit prefix_reader(std::string_view s) : s_(s) {}
+    bool lit(std::string_view l) {
+        if (s_.substr(pos_, l.size()) != l) return false;
+        pos_ += l.size();
+        return true;
+    }
+    // A JSON string body up to its closing quote (consumed); no escapes allowed.
+    std::optional<std::string_view> str() {
+        auto end = s_.find('"', pos_);
         if (end == std::string_view::npos) return std::nullopt;
-        value = value.substr(0, end);
-        if (value == follow_collection || value.empty() ||
-            value.find('\\') != std::string_view::npos)
+        auto v = s_.substr(pos_, end - pos_);
+        if (v.find('\\') != std::string_view::npos) return std::nullopt;
+        pos_ = end + 1;
+        return v;
+    }
+    std::optional<std::uint64_t> number() {
+        std::uint64_t v = 0;
+        std::size_t digits = 0;
+        while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+            auto d = std::uint64_t(s_[pos_++] - '0');
+            if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+            v = v * 10 + d;
+            ++digits;
+        }
+        if (!digits) return std::nullopt;
+        return v;
+    }
+
+private:
+    std::string_view s_;
+    std::size_t pos_ = 0;
+};
+
+static std::optional<decoded> quick_classify(std::string_view json) {
+    if (json.size() < 2 || json.back() != '}') return std::nullopt;
+    prefix_reader r(json);
+    if (!r.lit("{\"did\":\"") || !r.str() || !r.lit(",\"time_us\":")) return std::nullopt;
+    auto t = r.number();
+    if (!t || *t > std::uint64_t(INT64_MAX) || !r.lit(",\"kind\":\"")) return std::nullopt;
+    decoded d;
+    if (r.lit("identity\"")) {
+        d.kind = message_kind::identity;
+    } else if (r.lit("commit\",\"commit\":{\"rev\":\"") && r.str() &&
+               r.lit(",\"operation\":\"") && r.str() && r.lit(",\"collection\":\"")) {
+        auto collection = r.str();
+        if (!collection || collection->empty() || *collection == follow_collection)
             return std::nullopt;
         d.kind = message_kind::commit_other;
-    } else if (rest.starts_with("identity\"")) {
-        d.kind = message_kind::identity;
     } else {
         return std::nullopt;
     }
-    auto t = peek_time_us(json.substr(0, k));  // time_us precedes kind
-    if (!t || *t > std::uint64_t(INT64_MAX)) return std::nullopt;
     d.cursor = *t;
     d.has_cursor = true;
     d.time_us = std::int64_t(*t);
@@ -155,14 +183,19 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
         od::field f;
         if (auto e = std::move(fr).get(f)) return value_error(e, "document");
         auto key = f.key();
+        // Duplicate keys: the first occurrence wins everywhere (as in the pre-filter).
         if (key == "did") {
+            if (!did.empty()) continue;
             if (auto e = f.value().get_string().get(did)) return value_error(e, "did");
         } else if (key == "time_us") {
+            if (have_time) continue;
             if (auto e = f.value().get_uint64().get(time_us)) return value_error(e, "time_us");
             have_time = true;
         } else if (key == "kind") {
+            if (!kind.empty()) continue;
             if (auto e = f.value().get_string().get(kind)) return value_error(e, "kind");
         } else if (key == "commit") {
+            if (have_commit) continue;
             od::object c;
             if (auto e = f.value().get_object().get(c)) return value_error(e, "commit");
             have_commit = true;
@@ -171,15 +204,19 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
                 if (auto e = std::move(cr).get(cf)) return value_error(e, "commit");
                 auto ck = cf.key();
                 if (ck == "operation") {
+                    if (!operation.empty()) continue;
                     if (auto e = cf.value().get_string().get(operation))
                         return value_error(e, "commit.operation");
                 } else if (ck == "collection") {
+                    if (!collection.empty()) continue;
                     if (auto e = cf.value().get_string().get(collection))
                         return value_error(e, "commit.collection");
                 } else if (ck == "rkey") {
+                    if (!rkey.empty()) continue;
                     if (auto e = cf.value().get_string().get(rkey))
                         return value_error(e, "commit.rkey");
                 } else if (ck == "record") {
+                    if (have_record) continue;
                     // Only a follow record's subject matters; skip other collections' records.
                     if (!collection.empty() && collection != follow_collection) continue;
                     od::object r;
@@ -189,7 +226,7 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
                     for (auto rr : r) {
                         od::field rf;
                         if (auto e = std::move(rr).get(rf)) return value_error(e, "commit.record");
-                        if (rf.key() == "subject") {
+                        if (rf.key() == "subject" && !subject_string) {
                             od::value v = rf.value();
                             od::json_type t;
                             if (auto e = v.type().get(t))
@@ -204,6 +241,7 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
                 }
             }
         } else if (key == "account") {
+            if (have_account) continue;
             od::object a;
             if (auto e = f.value().get_object().get(a)) return value_error(e, "account");
             have_account = true;
@@ -212,10 +250,12 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
                 if (auto e = std::move(ar).get(af)) return value_error(e, "account");
                 auto ak = af.key();
                 if (ak == "active") {
+                    if (have_active) continue;
                     if (auto e = af.value().get_bool().get(active))
                         return value_error(e, "account.active");
                     have_active = true;
                 } else if (ak == "status") {
+                    if (!status.empty()) continue;
                     if (auto e = af.value().get_string().get(status))
                         return value_error(e, "account.status");
                 } else if (ak == "did" && did.empty()) {
@@ -302,8 +342,10 @@ std::optional<std::uint64_t> peek_time_us(std::string_view json) {
     skip_ws();
     std::uint64_t v = 0;
     std::size_t digits = 0;
-    while (pos < json.size() && json[pos] >= '0' && json[pos] <= '9' && digits < 19) {
-        v = v * 10 + std::uint64_t(json[pos] - '0');
+    while (pos < json.size() && json[pos] >= '0' && json[pos] <= '9') {
+        auto d = std::uint64_t(json[pos] - '0');
+        if (v > (UINT64_MAX - d) / 10) return std::nullopt;  // does not fit: let the parser say
+        v = v * 10 + d;
         ++pos;
         ++digits;
     }
