@@ -1,6 +1,8 @@
 // Jetstream decoding: shapes from protocol.md §7 (v1 models.go, v2's extra `cursor`).
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "pipeline/decode.hpp"
 #include "pipeline/filter.hpp"
 
@@ -201,4 +203,59 @@ TEST_CASE("filter: keeps follows of the labeler, every delete and user account c
     set_account_status(e, false, "");
     CHECK(e.status == account_status::other_inactive);
     CHECK(keep(e));
+}
+
+TEST_CASE("jetstream: the pre-filter agrees with the full parse on every sample line") {
+    std::ifstream in(std::string(LABELER_SOURCE_DIR) + "/config/samples/development.jsonl");
+    REQUIRE(in.good());
+    jetstream_decoder fast, full(2u << 20, false);
+    std::string line;
+    int lines = 0, ok = 0;
+    while (std::getline(in, line)) {
+        ++lines;
+        std::vector<event> a, b;
+        auto ra = fast(line, a);
+        auto rb = full(line, b);
+        REQUIRE(ra.has_value() == rb.has_value());
+        if (!ra) continue;
+        ++ok;
+        CHECK(ra->kind == rb->kind);
+        CHECK(ra->cursor == rb->cursor);
+        CHECK(ra->time_us == rb->time_us);
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            CHECK(a[i].did == b[i].did);
+            CHECK(a[i].rkey == b[i].rkey);
+            CHECK(a[i].subject == b[i].subject);
+        }
+    }
+    CHECK(lines == 200);
+    CHECK(ok == 199);  // one malformed line
+}
+
+TEST_CASE("jetstream: duplicate keys take the first value; time_us beyond int64 has no time") {
+    jetstream_decoder fast, full(2u << 20, false);
+    std::vector<event> a, b;
+    std::string dup =
+        R"({"did":"did:plc:aaa","time_us":1760,"kind":"commit","commit":{"rev":"3m",)"
+        R"("operation":"create","collection":"app.bsky.feed.like","rkey":"3k"},)"
+        R"("time_us":99,"kind":"commit","commit":{"rev":"3m","operation":"create",)"
+        R"("collection":"app.bsky.graph.follow","rkey":"3k","record":{"subject":"did:plc:x"}}})";
+    auto ra = fast(dup, a);
+    auto rb = full(dup, b);
+    REQUIRE(ra.has_value());
+    REQUIRE(rb.has_value());
+    CHECK(ra->cursor == 1760u);
+    CHECK(rb->cursor == 1760u);
+    CHECK(rb->kind == message_kind::commit_other);
+    CHECK(b.empty());
+    std::string huge = R"({"did":"did:plc:aaa","time_us":17644032272227250000,"kind":"identity"})";
+    ra = fast(huge, a);
+    rb = full(huge, b);
+    REQUIRE(ra.has_value());
+    REQUIRE(rb.has_value());
+    CHECK(ra->cursor == 17644032272227250000u);
+    CHECK(rb->cursor == ra->cursor);
+    CHECK(ra->time_us == 0);
+    CHECK_FALSE(peek_time_us(R"({"time_us":99999999999999999999999})").has_value());
 }
