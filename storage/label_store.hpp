@@ -84,7 +84,8 @@ class label_store;
 
 // A batch under construction. Reads see the committed store plus this batch's own writes
 // (read-your-writes), so a decision for event N sees the effects of events 0..N-1.
-// Used by the single writer thread only.
+// Used by the single writer thread only; must not outlive its store. A read that fails inside
+// a write (I/O error, corrupt record) is remembered and makes commit() refuse the batch.
 class write_batch {
 public:
     write_batch(write_batch&&) noexcept;
@@ -139,7 +140,9 @@ public:
     // --- writer side (one thread) ---
     write_batch begin();
     // Atomically writes the batch; syncs the WAL per options. Returns the appended entries in
-    // seq order. On failure nothing was written; the store refuses further commits.
+    // seq order. On a write failure nothing was written and the store refuses further commits
+    // (store_errc::failed). A batch begun before another commit, or one whose reads failed, is
+    // refused without writing (the store stays usable). An empty batch writes nothing.
     result<std::vector<shared_entry>> commit(write_batch&& batch);
 
     // --- readers (any thread, blocking I/O) ---
