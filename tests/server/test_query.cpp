@@ -43,7 +43,7 @@ TEST_CASE("parse_query_labels: every invalid input is an error with a message") 
     }
 }
 
-TEST_CASE("render_query_labels: cursor only when more may follow; labels as lexicon JSON") {
+TEST_CASE("render_query_labels: cursor only when more may follow, labels as lexicon JSON") {
     atproto::label l;
     l.src = "did:plc:src";
     l.uri = "did:plc:subject";

@@ -138,7 +138,7 @@ TEST_CASE("replay then live while labels keep arriving: no gap, no duplicate") {
     CHECK(read_seq(c) == 6501);
 }
 
-TEST_CASE("a slow consumer is dropped with ConsumerTooSlow; the others get everything") {
+TEST_CASE("a slow consumer is dropped with ConsumerTooSlow, the others get everything") {
     fixture fx(200);
     ws_client slow, fast;
     slow.set_receive_buffer(4096);
