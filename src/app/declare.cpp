@@ -2,43 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "src/atproto/json.hpp"
+
 namespace labeler::app {
 namespace {
 
-// JSON string literal; input is valid UTF-8 (toml++ guarantees it for profile strings).
+// JSON string literal (shared escaper; profile strings are valid UTF-8, toml++ guarantees it).
 std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20)
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-                else
-                    out += c;
-        }
-    }
-    out += '"';
+    std::string out;
+    atproto::append_json_string(out, s);
     return out;
 }
 

@@ -4,10 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "src/atproto/json.hpp"
+
 namespace labeler::server {
 
-// Appends `s` as a JSON string literal (quotes included), escaping per RFC 8259.
-void append_json_string(std::string& out, std::string_view s);
+using atproto::append_json_string;
 // {"error":"<error>","message":"<message>"}
 std::string xrpc_error_body(std::string_view error, std::string_view message);
 
