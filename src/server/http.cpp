@@ -16,6 +16,7 @@
 #include "src/server/query.hpp"
 #include "src/server/sessions.hpp"
 #include "src/server/state.hpp"
+#include "src/server/wsproto.hpp"
 
 #ifndef LABELER_VERSION
 #define LABELER_VERSION "0.0.0"
@@ -84,6 +85,27 @@ std::string status_page(server::state& st) {
     out += "ready: " + std::string(st.health.ready() ? "yes" : "no (" + st.health.reason() + ")") +
            "\n";
     return out;
+}
+
+// The answer to a WebSocket upgrade of subscribeLabels (RFC 6455 §4.2.2): 101 with the accept
+// key, 426 for a version other than 13, 400 for a missing or malformed key.
+response_t upgrade_response(const request_t& req) {
+    if (req[http::field::sec_websocket_version] != "13") {
+        auto res = error_response(req, http::status::upgrade_required, "InvalidRequest",
+                                  "unsupported Sec-WebSocket-Version (13 is supported)");
+        res.set(http::field::sec_websocket_version, "13");
+        return res;
+    }
+    auto key = req[http::field::sec_websocket_key];
+    if (!ws::valid_client_key(key))
+        return error_response(req, http::status::bad_request, "InvalidRequest",
+                              "missing or malformed Sec-WebSocket-Key");
+    response_t res{http::status::switching_protocols, req.version()};
+    res.set(http::field::server, "random-labeler/" LABELER_VERSION);
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+    res.set(http::field::sec_websocket_accept, ws::accept_key(key));
+    return res;
 }
 
 // Routes one request (not a WebSocket upgrade). Blocking work goes to the pool.
@@ -253,13 +275,18 @@ public:
             request_t req = parser.release();
             std::string_view target = req.target();
             if (beast::websocket::is_upgrade(req) &&
-                target.substr(0, target.find('?')) == "/xrpc/com.atproto.label.subscribeLabels") {
-                st_.metrics.request(route::subscribe_labels, 101, 0);
+                target.substr(0, target.find('?')) == subscribe_labels_path) {
+                response_t res = upgrade_response(req);
+                stream_.expires_after(cfg.read_timeout);
+                auto [wec, wn] = co_await http::async_write(stream_, res, as_tuple_awaitable);
+                st_.metrics.request(route::subscribe_labels, res.result_int(), 0);
+                if (wec || res.result() != http::status::switching_protocols) break;
                 stream_.expires_never();
                 st_.remove_connection(this);
                 st_.metrics.connection_closed();
                 g.s = nullptr;
-                start_subscribe_session(st_, std::move(stream_), std::move(req));
+                start_subscribe_session(st_, stream_.release_socket(), std::string(target),
+                                        beast::buffers_to_string(buf.data()));
                 co_return;
             }
             route r = route::not_found;
@@ -379,12 +406,11 @@ void server::stop() {
 
 void server::publish(std::vector<storage::shared_entry> entries) {
     auto& st = *state_;
-    if (entries.empty() || st.subscribers.closed()) return;
-    auto batch = std::make_shared<std::vector<frame_ptr>>();
-    batch->reserve(entries.size());
-    for (auto& e : entries)
-        if (e) batch->push_back(make_labels_frame(*e));
-    frame_batch shared = std::move(batch);
+    // Nobody to deliver to: skip the encoding. A subscriber that registers right after this
+    // check still gets these labels, from its read of the log (they are committed already).
+    if (entries.empty() || st.subscribers.closed() || st.subscribers.size() == 0) return;
+    frame_batch shared = make_wire_batch(entries);
+    if (shared->size() == 0) return;
     asio::post(st.ioc, [&st, shared] { st.subscribers.publish(shared); });
 }
 

@@ -140,7 +140,7 @@ void server_metrics::connection_opened() { connections_.Increment(); }
 void server_metrics::connection_closed() { connections_.Decrement(); }
 void server_metrics::subscriber_added() { subscribers_.Increment(); }
 void server_metrics::subscriber_removed() { subscribers_.Decrement(); }
-void server_metrics::frame_sent() { frames_sent_.Increment(); }
+void server_metrics::frames_sent(std::size_t n) { frames_sent_.Increment(double(n)); }
 void server_metrics::slow_consumer_dropped() { slow_consumer_drops_.Increment(); }
 
 void server_metrics::ws_rejected(const char* reason) {

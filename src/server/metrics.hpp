@@ -42,7 +42,7 @@ public:
     void connection_closed();
     void subscriber_added();
     void subscriber_removed();
-    void frame_sent();
+    void frames_sent(std::size_t n);
     void slow_consumer_dropped();
 
 private:

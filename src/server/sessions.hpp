@@ -1,17 +1,18 @@
 #pragma once
-// Internal to src/server: hands an upgraded connection from the HTTP session to a WebSocket
-// (subscribeLabels) session. Lives in websocket.cpp so Beast's WebSocket templates are
-// compiled in one translation unit.
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+// Internal to src/server: hands an upgraded connection from the HTTP session (which validated
+// the upgrade request and wrote the 101 response) to a subscribeLabels session.
+#include <boost/asio/ip/tcp.hpp>
+
+#include <string>
 
 #include "src/server/state.hpp"
 
 namespace labeler::server {
 
-// Takes ownership of `stream` (on its strand) and runs a subscribeLabels session for `req`.
-void start_subscribe_session(server::state& st, boost::beast::tcp_stream stream,
-                             boost::beast::http::request<boost::beast::http::string_body> req);
+// Takes ownership of `socket` (on its strand) and runs a subscribeLabels session. `target` is
+// the request target (it carries the cursor); `leftover` holds bytes the client sent after its
+// upgrade request, which belong to the WebSocket stream.
+void start_subscribe_session(server::state& st, boost::asio::ip::tcp::socket socket,
+                             std::string target, std::string leftover);
 
 }  // namespace labeler::server

@@ -6,6 +6,13 @@
 #include <boost/asio/io_context.hpp>
 #include <prometheus/registry.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <atomic>
 #include <thread>
 
@@ -34,12 +41,14 @@ struct fixture {
     std::uint16_t port = 0;
     std::size_t next_index = 0;
 
-    explicit fixture(std::size_t queue_frames = 10'000) {
+    explicit fixture(std::size_t queue_frames = 10'000,
+                     std::chrono::milliseconds ping_interval = 30s) {
         profile.environment = "test";
         profile.labeler_did = "did:plc:servertestxxxxxxxxxxxxxx";
         profile.server.host = "127.0.0.1";
         profile.server.port = 0;
         profile.server.subscriber_queue_frames = queue_frames;
+        profile.server.ws_ping_interval = ping_interval;
         storage::store_options so;
         so.path = dir.path() / "data";
         so.expected = {profile.environment, profile.labeler_did, key.did_key()};
@@ -92,6 +101,93 @@ std::uint64_t read_seq(ws_client& c, std::chrono::milliseconds timeout = 10s) {
     REQUIRE(f.has_value());
     REQUIRE(f->op == 1);
     return f->seq;
+}
+
+// A byte-level WebSocket client: writes exactly what a test gives it, reads server frames as
+// they are on the wire. For protocol tests that a well-behaved client library cannot make.
+class raw_client {
+public:
+    explicit raw_client(std::uint16_t port) : sock_(ioc_) {
+        sock_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        timeval tv{5, 0};
+        ::setsockopt(sock_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    static std::string upgrade(std::string_view version = "13",
+                               std::string_view key = "dGhlIHNhbXBsZSBub25jZQ==") {
+        return std::string("GET ") + sl + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: " +
+               std::string(version) + "\r\nSec-WebSocket-Key: " + std::string(key) + "\r\n\r\n";
+    }
+    void send(const std::string& bytes) { boost::asio::write(sock_, boost::asio::buffer(bytes)); }
+    // The HTTP response head (status line + headers).
+    std::string read_head() {
+        for (;;) {
+            auto end = buf_.find("\r\n\r\n");
+            if (end != std::string::npos) {
+                auto head = buf_.substr(0, end + 4);
+                buf_.erase(0, end + 4);
+                return head;
+            }
+            if (!fill()) return buf_;
+        }
+    }
+    struct frame {
+        std::uint8_t first = 0;  // FIN/RSV/opcode byte
+        std::string payload;
+    };
+    // The next server frame; nullopt on EOF or timeout (5 s).
+    std::optional<frame> read_frame() {
+        for (;;) {
+            if (buf_.size() >= 2) {
+                auto b1 = std::uint8_t(buf_[1]);
+                REQUIRE((b1 & 0x80) == 0);  // server frames are never masked
+                std::size_t len = b1 & 0x7F, hdr = 2;
+                if (len == 126) {
+                    hdr = 4;
+                    if (buf_.size() >= 4) len = (std::uint8_t(buf_[2]) << 8) | std::uint8_t(buf_[3]);
+                } else if (len == 127) {
+                    hdr = 10;
+                    len = 0;
+                    if (buf_.size() >= 10)
+                        for (int i = 0; i < 8; ++i) len = (len << 8) | std::uint8_t(buf_[2 + i]);
+                }
+                if (buf_.size() >= hdr && buf_.size() >= hdr + len) {
+                    frame f{std::uint8_t(buf_[0]), buf_.substr(hdr, len)};
+                    buf_.erase(0, hdr + len);
+                    return f;
+                }
+            }
+            if (!fill()) return std::nullopt;
+        }
+    }
+    // True when the server closed the connection (EOF) within the receive timeout.
+    bool eof() {
+        while (fill()) buf_.clear();
+        return eof_;
+    }
+
+private:
+    bool fill() {
+        char tmp[4096];
+        boost::system::error_code ec;
+        auto n = sock_.read_some(boost::asio::buffer(tmp), ec);
+        if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) eof_ = true;
+        if (ec) return false;
+        buf_.append(tmp, n);
+        return true;
+    }
+    boost::asio::io_context ioc_;
+    boost::asio::ip::tcp::socket sock_;
+    std::string buf_;
+    bool eof_ = false;
+};
+
+// A masked client frame with a fixed key.
+std::string client_frame(std::uint8_t first, const std::string& payload) {
+    REQUIRE(payload.size() < 126);
+    std::string out{char(first), char(0x80 | payload.size()), '\x01', '\x02', '\x03', '\x04'};
+    for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(char(payload[i] ^ (1 + i % 4)));
+    return out;
 }
 
 }  // namespace
@@ -203,4 +299,93 @@ TEST_CASE("the admin hook receives /admin/ requests") {
     auto r = e2e::http_get(fx.port, "/admin/ping?x=1");
     CHECK(r.status == 200);
     CHECK(r.body == "GET /admin/ping?x=1");
+}
+
+TEST_CASE("upgrade: the RFC 6455 accept key, 426 for another version, 400 for a bad key") {
+    fixture fx;
+    raw_client ok(fx.port);
+    ok.send(raw_client::upgrade());
+    auto head = ok.read_head();
+    CHECK(head.starts_with("HTTP/1.1 101"));
+    CHECK(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
+
+    raw_client v8(fx.port);
+    v8.send(raw_client::upgrade("8"));
+    auto h8 = v8.read_head();
+    CHECK(h8.starts_with("HTTP/1.1 426"));
+    CHECK(h8.find("Sec-WebSocket-Version: 13") != std::string::npos);
+
+    raw_client bad(fx.port);
+    bad.send(raw_client::upgrade("13", "short"));
+    CHECK(bad.read_head().starts_with("HTTP/1.1 400"));
+}
+
+TEST_CASE("a ping sent in the same packet as the upgrade gets its pong, and close is echoed") {
+    fixture fx;
+    raw_client c(fx.port);
+    c.send(raw_client::upgrade() + client_frame(0x89, "abc"));
+    CHECK(c.read_head().starts_with("HTTP/1.1 101"));
+    auto pong = c.read_frame();
+    REQUIRE(pong);
+    CHECK(pong->first == 0x8A);
+    CHECK(pong->payload == "abc");
+    // a message from the client is ignored; the stream goes on
+    c.send(client_frame(0x82, "hello"));
+    fx.commit(1);
+    auto label = c.read_frame();
+    REQUIRE(label);
+    CHECK(label->first == 0x82);
+    auto f = e2e::decode_frame(label->payload);
+    REQUIRE(f.has_value());
+    CHECK(f->seq == 1);
+    // closing handshake: the server echoes 1000 and closes the TCP connection
+    c.send(client_frame(0x88, std::string("\x03\xe8", 2)));
+    auto close = c.read_frame();
+    REQUIRE(close);
+    CHECK(close->first == 0x88);
+    CHECK(close->payload.substr(0, 2) == std::string("\x03\xe8", 2));
+    CHECK(c.eof());
+}
+
+TEST_CASE("a protocol error closes with 1002 and the server keeps serving others") {
+    fixture fx;
+    raw_client c(fx.port);
+    c.send(raw_client::upgrade());
+    CHECK(c.read_head().starts_with("HTTP/1.1 101"));
+    c.send(std::string("\x82\x02hi", 4));  // unmasked
+    auto close = c.read_frame();
+    REQUIRE(close);
+    CHECK(close->first == 0x88);
+    CHECK(close->payload.substr(0, 2) == std::string("\x03\xea", 2));
+    CHECK(c.eof());
+
+    ws_client d;
+    REQUIRE(d.connect(fx.port, sl) == 101);
+    fx.commit(1);
+    CHECK(read_seq(d) == 1);
+}
+
+TEST_CASE("an idle client is pinged and dropped when it never answers, kept when it does") {
+    fixture fx(10'000, 300ms);
+    raw_client polite(fx.port);
+    polite.send(raw_client::upgrade());
+    CHECK(polite.read_head().starts_with("HTTP/1.1 101"));
+    for (int i = 0; i < 4; ++i) {
+        auto p = polite.read_frame();
+        REQUIRE(p);
+        REQUIRE(p->first == 0x89);
+        polite.send(client_frame(0x8A, p->payload));
+    }
+    fx.commit(1);
+    auto label = polite.read_frame();
+    REQUIRE(label);
+    CHECK(label->first == 0x82);
+
+    raw_client silent(fx.port);
+    silent.send(raw_client::upgrade());
+    CHECK(silent.read_head().starts_with("HTTP/1.1 101"));
+    auto ping = silent.read_frame();
+    REQUIRE(ping);
+    CHECK(ping->first == 0x89);
+    CHECK(silent.eof());  // no pong within the interval: the server hangs up
 }

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "src/server/frames.hpp"
 #include "src/server/wsproto.hpp"
 #include "tests/e2e/harness.hpp"
 
@@ -71,6 +72,27 @@ TEST_CASE("server headers: 7-bit, 16-bit and 64-bit lengths, FIN set, never mask
     CHECK(out == std::string("\x88\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
     CHECK(ws::close_payload(1008, "FutureCursor") == std::string("\x03\xf0" "FutureCursor", 14));
     CHECK(ws::close_payload(1000, std::string(200, 'x')).size() == 125);
+}
+
+TEST_CASE("a wire batch is the frames back to back, each a header followed by the payload") {
+    std::vector<labeler::storage::shared_entry> entries;
+    for (std::uint64_t seq : {23ull, 24ull, 255ull, 256ull, 65536ull, 1ull << 32})
+        entries.push_back(std::make_shared<labeler::storage::log_entry>(
+            labeler::storage::log_entry{seq, std::string(seq == 256 ? 200 : 1, '\xa0')}));
+    entries.insert(entries.begin() + 2, nullptr);  // skipped
+    auto b = make_wire_batch(entries);
+    REQUIRE(b->size() == 6);
+    std::string expect;
+    std::size_t i = 0;
+    for (auto& e : entries) {
+        if (!e) continue;
+        CHECK(b->offsets[i++] == expect.size());
+        auto payload = encode_labels_frame(*e);
+        ws::append_header(expect, ws::opcode::binary, payload.size());
+        expect += payload;
+    }
+    CHECK(b->wire == expect);
+    CHECK(b->seqs == std::vector<std::uint64_t>{23, 24, 255, 256, 65536, 1ull << 32});
 }
 
 TEST_CASE("reader: messages, pings with payload, pongs and a close with code and reason") {
