@@ -389,3 +389,20 @@ TEST_CASE("an idle client is pinged and dropped when it never answers, kept when
     CHECK(ping->first == 0x89);
     CHECK(silent.eof());  // no pong within the interval: the server hangs up
 }
+
+TEST_CASE("live labels piling up during a long replay do not cut it short: the replay reads on") {
+    fixture fx(100);  // a live backlog of 100 frames at most
+    fx.commit(3000, 2000);  // ~6 MB to replay: far more than the socket buffers hold
+    ws_client c;
+    c.set_receive_buffer(4096);
+    REQUIRE(c.connect(fx.port, std::string(sl) + "?cursor=0") == 101);
+    // The client is not reading yet, so the replay is stuck in its writes while 500 live
+    // labels (5x the backlog limit) are published.
+    for (int i = 0; i < 10; ++i) fx.commit(50, 2000);
+    std::this_thread::sleep_for(200ms);
+    for (std::uint64_t seq = 1; seq <= 3500; ++seq) REQUIRE(read_seq(c) == seq);
+    fx.commit(1);
+    CHECK(read_seq(c) == 3501);
+    CHECK(fx.metric("labeler_server_slow_consumer_drops_total") == 0);
+    CHECK_FALSE(c.closed());
+}
