@@ -80,6 +80,7 @@ public:
         ws::client_options o;
         o.kind = "firehose";
         o.urls = ctx_.config.urls;
+        o.ca_file = ctx_.config.ca_file.value_or(std::filesystem::path());
         o.max_message_bytes = ctx_.config.max_event_bytes;
         o.backoff_initial = ctx_.config.backoff_initial;
         o.backoff_max = ctx_.config.backoff_max;

@@ -143,6 +143,13 @@ struct reconnecting_client::impl {
           rng(std::random_device{}()) {
         tls.set_default_verify_paths();
         tls.set_verify_mode(ssl::verify_peer);
+        if (!opts.ca_file.empty()) {
+            beast::error_code ec;
+            tls.load_verify_file(opts.ca_file.string(), ec);
+            if (ec)
+                log_.error("{}: cannot load CA file {} ({}); only the system CA store is trusted",
+                           opts.kind, opts.ca_file.string(), ec.message());
+        }
     }
 
     client_options opts;

@@ -9,11 +9,14 @@
 // On any failure it reconnects with exponential backoff and full jitter, rotating through the
 // configured URLs, and logs one line per (re)connect with the source kind, URL, cursor and
 // reason. Metrics (labeler_source_*) are registered in the injected registry.
+// wss:// servers must present a certificate for the URL's host that chains to the system CA
+// store or to client_options::ca_file.
 // stop() is thread-safe and idempotent; it interrupts a blocked read at once (but not a
 // handler call that is blocked: the handler's owner must unblock it).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,6 +73,9 @@ public:
 struct client_options {
     std::string kind;                          // "jetstream" | "firehose": log prefix, metrics
     std::vector<std::string> urls;             // tried in order, rotating on failure
+    // Extra trusted CA certificates (PEM) for wss://, added to the system store; empty = none.
+    // If it cannot be loaded, an error is logged and only the system store is trusted.
+    std::filesystem::path ca_file;
     std::size_t max_message_bytes = 2 * 1024 * 1024;
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{30'000};

@@ -312,6 +312,16 @@ void read_source(table_reader& top, profile& out) {
         else
             s.zstd_dictionary = *v;
     }
+    if (auto v = r.str("ca_file")) {
+        if (file)
+            r.report().add("source.ca_file", "only used with kind = \"jetstream\" or \"firehose\"");
+        if (v->empty())
+            r.report().add("source.ca_file", "must not be empty");
+        else if (auto why = check_ca_file(*v))
+            r.report().add("source.ca_file", fmt::format("{} {}", quote_value(*v), *why));
+        else
+            s.ca_file = *v;
+    }
     if (auto v = r.integer("max_event_bytes", 1024, 1LL << 30)) s.max_event_bytes = *v;
     auto bi = r.integer("backoff_initial_ms", 1, kDay_ms);
     auto bm = r.integer("backoff_max_ms", 1, kDay_ms);

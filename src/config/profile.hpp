@@ -57,6 +57,7 @@ struct source_config {
     std::optional<std::uint64_t> cursor;             // explicit start cursor (overrides stored)
     std::chrono::seconds rewind{5};                  // jetstream reconnect rewind
     std::optional<std::filesystem::path> zstd_dictionary;  // jetstream compressed frames
+    std::optional<std::filesystem::path> ca_file;    // extra trusted CAs (PEM) for wss://
     std::size_t max_event_bytes = 2 * 1024 * 1024;   // larger events are dropped and counted
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{30'000};
@@ -93,7 +94,8 @@ struct profile {
 enum class errc { io = 1, syntax = 2, invalid = 3 };
 
 // Loads and completely validates a profile. Any problem (unknown key, missing key, bad DID,
-// bad listen address, bad label value, wrong type) yields an error naming the file, the key
+// bad listen address, bad label value, wrong type, a source.ca_file that cannot be read or
+// holds no PEM certificate) yields an error naming the file, the key
 // and the problem, e.g. "config/prod.toml: labeler.did: 'did:foo' is not a valid DID".
 // All problems are collected and reported together, one per line (error.message joins them
 // with '\n'); error.code is an errc. Paths are kept as written (relative ones are resolved

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <iterator>
 
 namespace labeler::config {
 namespace {
@@ -151,6 +153,21 @@ std::optional<std::string> check_text(std::string_view text, std::size_t max_cha
         return fmt::format("is {} characters long; at most {} are allowed", chars, max_chars);
     if (text.size() > max_bytes)
         return fmt::format("is {} bytes long; at most {} are allowed", text.size(), max_bytes);
+    return std::nullopt;
+}
+
+std::optional<std::string> check_ca_file(const std::filesystem::path& file) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto st = fs::status(file, ec);
+    if (st.type() == fs::file_type::not_found) return "does not exist";
+    if (ec) return fmt::format("cannot be examined ({})", ec.message());
+    if (!fs::is_regular_file(st)) return "is not a regular file";
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return "cannot be read (permission denied?)";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
     return std::nullopt;
 }
 

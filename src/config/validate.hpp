@@ -1,9 +1,11 @@
 #pragma once
 // Syntax checks for single profile values, shared by the profile loader and the CLI.
 // Each check_* returns nullopt when the value is fine, else the problem as a phrase that
-// follows the quoted value ("must match ^[a-z-]+$ ..."). Pure functions, any thread.
+// follows the quoted value ("must match ^[a-z-]+$ ..."). Pure functions, any thread, except
+// check_ca_file, which reads the file.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,10 @@ std::optional<std::string> check_text(std::string_view text, std::size_t max_cha
                                       std::size_t max_bytes);
 // A ws:// or wss:// URL with a host, no whitespace, no fragment.
 std::optional<std::string> check_ws_url(std::string_view url);
+// A CA bundle: an existing, readable regular file holding at least one PEM certificate
+// (relative paths against the working directory). The certificates themselves are parsed
+// when the source loads them.
+std::optional<std::string> check_ca_file(const std::filesystem::path& file);
 
 struct listen_address {
     std::string host;  // IP literal; IPv6 without brackets; "localhost" becomes "127.0.0.1"

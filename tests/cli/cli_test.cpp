@@ -376,3 +376,27 @@ TEST_CASE("run with a broken profile fails with the error on stderr") {
     CHECK(missing.status == 2);
     CHECK(contains(missing.err, "missing.toml: cannot read the profile"));
 }
+
+TEST_CASE("run and config check name a missing or wrong source.ca_file") {
+    sandbox s;
+    auto with_ca = [](const std::string& ca_file) {
+        std::string text = profile_text("dev", 0);
+        const std::string file_source = "kind = \"file\"\nfile = \"events.jsonl\"\n";
+        return text.replace(text.find(file_source), file_source.size(),
+                            "kind = \"jetstream\"\nurls = [\"wss://relay.internal/subscribe\"]\n"
+                            "ca_file = \"" + ca_file + "\"\n");
+    };
+    s.write("missing.toml", with_ca("certs/private-ca.pem"));
+    auto check = s.run({"config", "check", "missing.toml"});
+    CHECK(check.status == 1);
+    CHECK(contains(check.err,
+                   "missing.toml: source.ca_file: \"certs/private-ca.pem\" does not exist"));
+    auto run = s.run({"run", "--config", "missing.toml"});
+    CHECK(run.status == 2);
+    CHECK(contains(run.err, "source.ca_file: \"certs/private-ca.pem\" does not exist"));
+
+    s.write("certs/private-ca.pem", "not a certificate\n");
+    auto wrong = s.run({"config", "check", "missing.toml"});
+    CHECK(wrong.status == 1);
+    CHECK(contains(wrong.err, "holds no PEM certificate"));
+}

@@ -265,6 +265,47 @@ TEST_CASE("file source options and alternative listen forms") {
     CHECK(f->source.kind == source_config::kind_t::firehose);
 }
 
+TEST_CASE("source.ca_file must name a readable file holding a PEM certificate") {
+    char tmpl[] = "/tmp/config-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    const std::filesystem::path dir(tmpl);
+    std::ofstream(dir / "ca.pem") << "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                     "-----END CERTIFICATE-----\n";
+    std::ofstream(dir / "key.pem") << "-----BEGIN PRIVATE KEY-----\nMIGH\n"
+                                      "-----END PRIVATE KEY-----\n";
+    auto jetstream_with = [](const std::string& ca_file) {
+        return with("kind = \"file\"\nfile = \"config/samples/development.jsonl\"",
+                    "kind = \"jetstream\"\nurls = [\"wss://relay.internal/subscribe\"]\n"
+                    "ca_file = \"" + ca_file + "\"");
+    };
+
+    auto ok = parse_profile(jetstream_with((dir / "ca.pem").string()), kFile);
+    INFO((ok.has_value() ? std::string() : ok.error().message));
+    REQUIRE(ok.has_value());
+    CHECK(ok->source.ca_file == std::optional<std::filesystem::path>(dir / "ca.pem"));
+    auto none = parse_profile(kBase, kFile);
+    REQUIRE(none.has_value());
+    CHECK_FALSE(none->source.ca_file.has_value());
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {jetstream_with((dir / "nope.pem").string()),
+         "source.ca_file: \"" + (dir / "nope.pem").string() + "\" does not exist"},
+        {jetstream_with(dir.string()), "\" is not a regular file"},
+        {jetstream_with((dir / "key.pem").string()),
+         "\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)"},
+        {jetstream_with(""), "source.ca_file: must not be empty"},
+        {with("[source]\n", "[source]\nca_file = \"" + (dir / "ca.pem").string() + "\"\n"),
+         "source.ca_file: only used with kind = \"jetstream\" or \"firehose\""},
+    };
+    for (const auto& [text, expected] : bad) {
+        std::string errors = errors_of(text);
+        INFO("errors:\n" << errors);
+        CHECK(errors.find(expected) != std::string::npos);
+        CHECK(line_count(errors) == 1);
+    }
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("bad profiles name the file, the key and the problem") {
     const std::string src_file = "kind = \"file\"\nfile = \"config/samples/development.jsonl\"";
     const std::vector<bad_case> cases = {
