@@ -225,7 +225,9 @@ struct fake_stream_server::impl {
                 ws.next_layer().socket().close(ignored);
                 co_return;
             }
-            if (!at_end) continue;
+            // After a write, look at the script again before waiting: a push() during the
+            // write posted its wake-up while nothing was waiting, so it would be lost.
+            if (count || !at_end) continue;
             if (opts.close_at_end) {
                 co_await finish(ws, std::string("\x88\x02\x03\xe8", 4));  // close 1000
                 co_return;
