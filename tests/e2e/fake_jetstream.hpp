@@ -13,9 +13,11 @@ namespace labeler::testing {
 
 class fake_jetstream : public fake_stream_server {
 public:
-    explicit fake_jetstream(std::vector<std::size_t> drop_after = {}, bool close_at_end = false)
+    // `tls`: serve wss:// with this identity (see fake_ca.hpp).
+    explicit fake_jetstream(std::vector<std::size_t> drop_after = {}, bool close_at_end = false,
+                            std::optional<tls_identity> tls = std::nullopt)
         : fake_stream_server(options{cursor_mode::inclusive, "/subscribe", std::move(drop_after),
-                                     close_at_end}) {}
+                                     close_at_end, std::move(tls)}) {}
 };
 
 // Jetstream v1 event JSON (models.go shapes).

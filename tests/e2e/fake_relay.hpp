@@ -21,7 +21,7 @@ public:
     explicit fake_relay(std::vector<std::size_t> drop_after = {}, bool close_at_end = false)
         : fake_stream_server(options{cursor_mode::exclusive_or_future,
                                      "/xrpc/com.atproto.sync.subscribeRepos",
-                                     std::move(drop_after), close_at_end}) {}
+                                     std::move(drop_after), close_at_end, std::nullopt}) {}
 };
 
 namespace firehose {

@@ -6,12 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -28,6 +30,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -98,6 +101,7 @@ struct fake_stream_server::impl {
     std::set<beast::tcp_stream*> open;        // io thread only
     std::uint16_t port = 0;
     std::thread thread;
+    std::optional<ssl::context> tls;          // set with options::tls; outlives the streams
     asio::io_context ioc{1};  // declared after the state the coroutine frames touch
     tcp::acceptor acceptor{ioc};
     asio::steady_timer wake{ioc};
@@ -130,26 +134,43 @@ struct fake_stream_server::impl {
         }
     }
 
-    asio::awaitable<void> finish(websocket::stream<beast::tcp_stream>& ws, std::string frames) {
+    template <class Ws>
+    asio::awaitable<void> finish(Ws& ws, std::string frames) {
         auto& s = ws.next_layer();
-        s.expires_after(std::chrono::seconds(2));
+        auto& tcp_s = beast::get_lowest_layer(ws);
+        tcp_s.expires_after(std::chrono::seconds(2));
         co_await asio::async_write(s, asio::buffer(frames), use_tuple);
         char sink[512];  // the peer's close frame or EOF (or the timeout), then close
         co_await s.async_read_some(asio::buffer(sink), use_tuple);
         beast::error_code ignored;
-        s.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        s.socket().close(ignored);
+        tcp_s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp_s.socket().close(ignored);
     }
 
     asio::awaitable<void> serve(tcp::socket sock) {
         sock.set_option(tcp::no_delay(true));
-        websocket::stream<beast::tcp_stream> ws(std::move(sock));
+        if (!tls) {
+            websocket::stream<beast::tcp_stream> ws(std::move(sock));
+            co_await serve_ws(ws);
+            co_return;
+        }
+        websocket::stream<ssl::stream<beast::tcp_stream>> ws(std::move(sock), *tls);
+        beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+        auto [hec] = co_await ws.next_layer().async_handshake(ssl::stream_base::server, use_tuple);
+        if (hec) co_return;  // e.g. the client refused the certificate
+        co_await serve_ws(ws);
+    }
+
+    // The WebSocket protocol over `ws`, plain or TLS (handshake done): upgrade, then the script.
+    template <class Ws>
+    asio::awaitable<void> serve_ws(Ws& ws) {
+        auto& tcp_s = beast::get_lowest_layer(ws);
         beast::flat_buffer b;
         http::request<http::string_body> req;
-        ws.next_layer().expires_after(std::chrono::seconds(10));
+        tcp_s.expires_after(std::chrono::seconds(10));
         auto [rec, _] = co_await http::async_read(ws.next_layer(), b, req, use_tuple);
         if (rec || !websocket::is_upgrade(req)) co_return;
-        ws.next_layer().expires_never();
+        tcp_s.expires_never();
         std::string target(req.target());
         auto cursor = cursor_of(target);
         auto [aec] = co_await ws.async_accept(req, use_tuple);
@@ -170,12 +191,12 @@ struct fake_stream_server::impl {
             }
         }
         cv.notify_all();
-        open.insert(&ws.next_layer());
+        open.insert(&tcp_s);
         struct unregister {
             impl* self;
             beast::tcp_stream* s;
             ~unregister() { self->open.erase(s); }
-        } guard{this, &ws.next_layer()};
+        } guard{this, &tcp_s};
 
         if (future) {
             std::string frames;
@@ -221,8 +242,8 @@ struct fake_stream_server::impl {
             }
             if (sent >= limit) {  // cut the connection mid-stream
                 beast::error_code ignored;
-                ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
-                ws.next_layer().socket().close(ignored);
+                tcp_s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                tcp_s.socket().close(ignored);
                 co_return;
             }
             // After a write, look at the script again before waiting: a push() during the
@@ -232,9 +253,9 @@ struct fake_stream_server::impl {
                 co_await finish(ws, std::string("\x88\x02\x03\xe8", 4));  // close 1000
                 co_return;
             }
-            if (!ws.next_layer().socket().is_open()) co_return;
+            if (!tcp_s.socket().is_open()) co_return;
             co_await wake.async_wait(use_tuple);  // push(), drop_all() or stop()
-            if (!ws.next_layer().socket().is_open()) co_return;
+            if (!tcp_s.socket().is_open()) co_return;
         }
     }
 
@@ -245,6 +266,11 @@ struct fake_stream_server::impl {
 
 fake_stream_server::fake_stream_server(options opts) : impl_(std::make_shared<impl>()) {
     impl_->opts = std::move(opts);
+    if (auto& id = impl_->opts.tls) {
+        auto& ctx = impl_->tls.emplace(ssl::context::tls_server);
+        ctx.use_certificate_chain(asio::buffer(id->cert_chain_pem));
+        ctx.use_private_key(asio::buffer(id->key_pem), ssl::context::pem);
+    }
     auto& a = impl_->acceptor;
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
     a.open(ep.protocol());
@@ -311,8 +337,9 @@ void fake_stream_server::stop() {
 
 std::uint16_t fake_stream_server::port() const { return impl_->port; }
 
-std::string fake_stream_server::url() const {
-    return "ws://127.0.0.1:" + std::to_string(impl_->port) + impl_->opts.path;
+std::string fake_stream_server::url(std::string_view host) const {
+    return (impl_->tls ? "wss://" : "ws://") + std::string(host) + ":" +
+           std::to_string(impl_->port) + impl_->opts.path;
 }
 
 std::vector<std::string> fake_stream_server::targets() const {

@@ -8,14 +8,19 @@
 // the script: frames are written pre-framed in large batches straight to the socket, so the
 // server is not the bottleneck of a throughput test. When the script is exhausted the connection
 // stays open and waits for push(). A connection can be cut after N frames (drop_after) to test
-// reconnects. All public functions are thread-safe.
+// reconnects. With options::tls set it serves wss:// instead (TLS handshake first, same
+// protocol after it); a failed TLS handshake is just a closed connection. All public functions
+// are thread-safe.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "tests/e2e/fake_ca.hpp"
 
 namespace labeler::testing {
 
@@ -42,6 +47,8 @@ public:
         // Close the connection (normal close frame) once the script is exhausted, instead of
         // waiting for push().
         bool close_at_end = false;
+        // Serve TLS (wss://) with this certificate chain and key.
+        std::optional<tls_identity> tls;
     };
 
     explicit fake_stream_server(options opts);
@@ -57,7 +64,8 @@ public:
     void stop();                                  // closes everything, joins; idempotent
 
     std::uint16_t port() const;
-    std::string url() const;                      // ws://127.0.0.1:PORT<path>
+    // ws://HOST:PORT<path>, or wss:// with options::tls (the server listens on 127.0.0.1 only).
+    std::string url(std::string_view host = "127.0.0.1") const;
     std::vector<std::string> targets() const;     // request targets received, in order
     // The cursor query parameter of each connection, in order (nullopt when absent/invalid).
     std::vector<std::optional<std::uint64_t>> cursors() const;
