@@ -20,31 +20,38 @@ constexpr auto table = make_table();
 
 }  // namespace
 
-std::string base64_encode(std::span<const std::uint8_t> data, bool pad) {
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
+void base64_append(std::string& out, std::span<const std::uint8_t> data, bool pad) {
+    const std::size_t start = out.size();
+    out.resize(start + (data.size() + 2) / 3 * 4);
+    char* o = out.data() + start;
     std::size_t i = 0;
     for (; i + 3 <= data.size(); i += 3) {
         const std::uint32_t v =
             (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8) | data[i + 2];
-        out.push_back(alphabet[(v >> 18) & 63]);
-        out.push_back(alphabet[(v >> 12) & 63]);
-        out.push_back(alphabet[(v >> 6) & 63]);
-        out.push_back(alphabet[v & 63]);
+        *o++ = alphabet[(v >> 18) & 63];
+        *o++ = alphabet[(v >> 12) & 63];
+        *o++ = alphabet[(v >> 6) & 63];
+        *o++ = alphabet[v & 63];
     }
     const std::size_t rest = data.size() - i;
     if (rest == 1) {
         const std::uint32_t v = std::uint32_t(data[i]) << 16;
-        out.push_back(alphabet[(v >> 18) & 63]);
-        out.push_back(alphabet[(v >> 12) & 63]);
-        if (pad) out.append("==");
+        *o++ = alphabet[(v >> 18) & 63];
+        *o++ = alphabet[(v >> 12) & 63];
+        if (pad) *o++ = '=', *o++ = '=';
     } else if (rest == 2) {
         const std::uint32_t v = (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8);
-        out.push_back(alphabet[(v >> 18) & 63]);
-        out.push_back(alphabet[(v >> 12) & 63]);
-        out.push_back(alphabet[(v >> 6) & 63]);
-        if (pad) out.push_back('=');
+        *o++ = alphabet[(v >> 18) & 63];
+        *o++ = alphabet[(v >> 12) & 63];
+        *o++ = alphabet[(v >> 6) & 63];
+        if (pad) *o++ = '=';
     }
+    out.resize(std::size_t(o - out.data()));
+}
+
+std::string base64_encode(std::span<const std::uint8_t> data, bool pad) {
+    std::string out;
+    base64_append(out, data, pad);
     return out;
 }
 

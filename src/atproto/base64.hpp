@@ -16,6 +16,8 @@ namespace labeler::atproto {
 
 // Standard-alphabet base64 of `data`; '=' padding only when `pad`.
 std::string base64_encode(std::span<const std::uint8_t> data, bool pad = false);
+// Appends the encoding to `out` (no temporary string).
+void base64_append(std::string& out, std::span<const std::uint8_t> data, bool pad = false);
 inline std::string base64_encode(std::string_view data, bool pad = false) {
     return base64_encode({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, pad);
 }

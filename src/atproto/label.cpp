@@ -1,6 +1,7 @@
 #include "src/atproto/label.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "src/atproto/base64.hpp"
@@ -102,9 +103,26 @@ std::string encode_cbor(const label& l) {
     return out;
 }
 
-void append_json(std::string& out, const label& l) {
+label_view view_of(const label& l) {
+    label_view v;
+    v.ver = l.ver;
+    v.src = l.src;
+    v.uri = l.uri;
+    v.val = l.val;
+    v.cts = l.cts;
+    if (l.cid) v.cid = *l.cid;
+    if (l.exp) v.exp = *l.exp;
+    v.neg = l.neg;
+    v.neg_present = l.neg_present;
+    if (l.sig) v.sig.emplace(*l.sig);
+    return v;
+}
+
+void append_json(std::string& out, const label_view& l) {
     out += "{\"ver\":";
-    out += std::to_string(l.ver);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, l.ver);
+    out.append(buf, end);
     out += ",\"src\":";
     append_json_string(out, l.src);
     out += ",\"uri\":";
@@ -124,11 +142,13 @@ void append_json(std::string& out, const label& l) {
     }
     if (l.sig) {
         out += ",\"sig\":{\"$bytes\":\"";
-        out += base64_encode(std::span<const std::uint8_t>(*l.sig));
+        base64_append(out, *l.sig);
         out += "\"}";
     }
     out.push_back('}');
 }
+
+void append_json(std::string& out, const label& l) { append_json(out, view_of(l)); }
 
 std::string to_json(const label& l) {
     std::string out;
@@ -137,66 +157,101 @@ std::string to_json(const label& l) {
     return out;
 }
 
-// Label keys in canonical order; decode_cbor's `seen` bits index this table.
+// Label keys in canonical order; `seen` bits index this table.
 constexpr std::string_view label_keys[] = {"cid", "cts", "exp", "neg", "sig",
                                            "src", "uri", "val", "ver"};
+enum key_index { k_cid_i, k_cts_i, k_exp_i, k_neg_i, k_sig_i, k_src_i, k_uri_i, k_val_i, k_ver_i };
 
-result<label> decode_cbor(std::span<const std::uint8_t> in) {
+// Every label key has 3 letters: index by them without a table search.
+int key_of(std::string_view k) {
+    if (k.size() != 3) return -1;
+    int i = -1;
+    switch (k[0]) {
+    case 'c': i = k[1] == 'i' ? k_cid_i : k_cts_i; break;
+    case 'e': i = k_exp_i; break;
+    case 'n': i = k_neg_i; break;
+    case 's': i = k[1] == 'i' ? k_sig_i : k_src_i; break;
+    case 'u': i = k_uri_i; break;
+    case 'v': i = k[1] == 'a' ? k_val_i : k_ver_i; break;
+    default: return -1;
+    }
+    return label_keys[i] == k ? i : -1;
+}
+
+result<label_view> decode_cbor_view(std::span<const std::uint8_t> in) {
     using enum label_errc;
     // One decoder per thread: its arena is reused, so steady-state decoding does not allocate.
+    // The values it returns point into `in`, not into the arena, for text and byte strings.
     thread_local cbor::decoder dec(
         cbor::limits{.max_depth = 2, .max_container_items = 64, .max_total_bytes = 64 * 1024});
     auto v = dec.decode(in);
     if (!v) return invalid(malformed, v.error().message);
     if (!v->is_map()) return invalid(malformed, "not a CBOR map");
-    label l;
+    label_view l;
     bool seen[std::size(label_keys)] = {};
     for (auto [key, val] : v->entries()) {
-        const auto* it = std::find(std::begin(label_keys), std::end(label_keys), key);
-        if (it == std::end(label_keys)) {
+        const int idx = key_of(key);
+        if (idx < 0) {
             std::string shown(key.substr(0, 32));
             return invalid(unknown_key, "unknown key \"" + shown + "\"");
         }
-        const auto idx = std::size_t(it - std::begin(label_keys));
         seen[idx] = true;  // the decoder already rejected duplicate and unsorted keys
-        const std::string_view name = *it;
-        if (name == "neg") {
+        switch (idx) {
+        case k_neg_i:
             if (!val.is_bool()) return invalid(wrong_type, "neg must be a boolean");
             l.neg = val.as_bool();
             l.neg_present = true;
-        } else if (name == "ver") {
+            break;
+        case k_ver_i:
             if (!val.is_int()) return invalid(wrong_type, "ver must be an integer");
             l.ver = val.as_int();
-        } else if (name == "sig") {
+            break;
+        case k_sig_i: {
             if (!val.is_bytes()) return invalid(wrong_type, "sig must be a byte string");
             const auto b = val.as_bytes();
             if (b.size() != 64)
                 return invalid(invalid_field,
                                "sig must be 64 bytes, got " + std::to_string(b.size()));
-            l.sig.emplace();
-            std::memcpy(l.sig->data(), b.data(), 64);
-        } else {
+            l.sig.emplace(b.subspan<0, 64>());
+            break;
+        }
+        default: {
             if (!val.is_text())
-                return invalid(wrong_type, std::string(name) + " must be a text string");
+                return invalid(wrong_type, std::string(label_keys[idx]) + " must be a text string");
             const std::string_view t = val.as_text();
-            if (name == "cid")
-                l.cid.emplace(t);
-            else if (name == "cts")
-                l.cts = t;
-            else if (name == "exp")
-                l.exp.emplace(t);
-            else if (name == "src")
-                l.src = t;
-            else if (name == "uri")
-                l.uri = t;
-            else
-                l.val = t;
+            switch (idx) {
+            case k_cid_i: l.cid = t; break;
+            case k_cts_i: l.cts = t; break;
+            case k_exp_i: l.exp = t; break;
+            case k_src_i: l.src = t; break;
+            case k_uri_i: l.uri = t; break;
+            default: l.val = t; break;
+            }
+        }
         }
     }
-    for (std::string_view required : {"ver", "src", "uri", "val", "cts"}) {
-        const auto idx = std::find(std::begin(label_keys), std::end(label_keys), required) -
-                         std::begin(label_keys);
-        if (!seen[idx]) return invalid(missing_field, std::string(required) + " is missing");
+    for (int required : {k_ver_i, k_src_i, k_uri_i, k_val_i, k_cts_i})
+        if (!seen[required])
+            return invalid(missing_field, std::string(label_keys[required]) + " is missing");
+    return l;
+}
+
+result<label> decode_cbor(std::span<const std::uint8_t> in) {
+    auto v = decode_cbor_view(in);
+    if (!v) return v.error();
+    label l;
+    l.ver = v->ver;
+    l.src = v->src;
+    l.uri = v->uri;
+    l.val = v->val;
+    l.cts = v->cts;
+    if (v->cid) l.cid.emplace(*v->cid);
+    if (v->exp) l.exp.emplace(*v->exp);
+    l.neg = v->neg;
+    l.neg_present = v->neg_present;
+    if (v->sig) {
+        l.sig.emplace();
+        std::memcpy(l.sig->data(), v->sig->data(), 64);
     }
     return l;
 }

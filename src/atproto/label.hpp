@@ -43,8 +43,22 @@ std::string signing_bytes(const label& l);
 // Canonical DAG-CBOR of the whole label, `sig` included when present.
 std::string encode_cbor(const label& l);
 void append_cbor(std::string& out, const label& l);
+// A decoded label whose strings point into the CBOR it came from (or into a label): valid only
+// while that storage lives. For hot paths (queryLabels renders stored labels without copies).
+struct label_view {
+    std::int64_t ver = 1;
+    std::string_view src, uri, val, cts;
+    std::optional<std::string_view> cid, exp;
+    bool neg = false;
+    bool neg_present = false;
+    std::optional<std::span<const std::uint8_t, 64>> sig;
+};
+label_view view_of(const label& l);
+
 // Strict decode of one DAG-CBOR label (unknown keys rejected, types checked, no trailing bytes).
 result<label> decode_cbor(std::span<const std::uint8_t> in);
+// The same checks, without copying: the view points into `in`.
+result<label_view> decode_cbor_view(std::span<const std::uint8_t> in);
 inline result<label> decode_cbor(std::string_view in) {
     return decode_cbor({reinterpret_cast<const std::uint8_t*>(in.data()), in.size()});
 }
@@ -53,6 +67,7 @@ inline result<label> decode_cbor(std::string_view in) {
 // {"ver":1,"src":"did:…","uri":"did:…","val":"kichi","cts":"…","sig":{"$bytes":"…"}}
 // `neg` is written only when true; `cid`/`exp` only when present.
 void append_json(std::string& out, const label& l);
+void append_json(std::string& out, const label_view& l);
 std::string to_json(const label& l);
 
 // Lexicon validation of a label (did/uri/datetime formats, val length, ver == 1, sig length).

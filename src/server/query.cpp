@@ -114,7 +114,8 @@ std::string render_query_labels(const storage::query_response& r, std::size_t* s
     out += "\"labels\":[";
     bool first = true;
     for (auto& e : r.labels) {
-        auto l = atproto::decode_cbor(e.cbor);
+        auto l = atproto::decode_cbor_view(
+            {reinterpret_cast<const std::uint8_t*>(e.cbor.data()), e.cbor.size()});
         if (!l) {
             if (skipped) ++*skipped;
             continue;

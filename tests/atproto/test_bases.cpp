@@ -44,6 +44,15 @@ TEST_CASE("sha256 matches known digests", "[sha256]") {
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_CASE("base64_append appends to what is there", "[base64]") {
+    std::string out = "x:";
+    const std::uint8_t data[] = {'f', 'o', 'o', 'b'};
+    base64_append(out, data);
+    CHECK(out == "x:Zm9vYg");
+    base64_append(out, std::span<const std::uint8_t>(data, 2), true);
+    CHECK(out == "x:Zm9vYgZm8=");
+}
+
 TEST_CASE("base64 RFC 4648 vectors, padded and unpadded", "[base64]") {
     const std::pair<const char*, const char*> vectors[] = {{"", ""},
                                                            {"f", "Zg=="},

@@ -207,6 +207,29 @@ TEST_CASE("JSON rendering matches com.atproto.label.defs#label", "[label][json]"
     CHECK(out == "[" + to_json(unsigned_label));
 }
 
+TEST_CASE("the zero-copy view decodes and renders exactly like the owning label", "[label][json]") {
+    const private_key key = *private_key::from_hex(fixed_key);
+    for (const label& l : {full_label(key), vector_label()}) {
+        const std::string cbor = encode_cbor(l);
+        const auto bytes = std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(cbor.data()), cbor.size());
+        auto v = decode_cbor_view(bytes);
+        REQUIRE(v.has_value());
+        // the strings point into the CBOR, not into copies
+        CHECK(v->src.data() >= cbor.data());
+        CHECK(v->src.data() < cbor.data() + cbor.size());
+        std::string from_view;
+        append_json(from_view, *v);
+        CHECK(from_view == to_json(*decode_cbor(bytes)));
+        CHECK(from_view == to_json(l));
+    }
+    // the same strictness: an unknown key is refused by both
+    std::string bad = encode_cbor(vector_label());
+    bad[0] = char(std::uint8_t(bad[0]) + 1);  // one more map entry than present: malformed
+    CHECK_FALSE(decode_cbor_view(
+        {reinterpret_cast<const std::uint8_t*>(bad.data()), bad.size()}).has_value());
+}
+
 TEST_CASE("JSON strings are escaped and stay valid for any bytes", "[label][json]") {
     label l = vector_label();
     l.uri = "at://did:plc:x/\"quoted\"\\back\nline\ttab\x01\x1f";
