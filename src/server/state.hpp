@@ -41,7 +41,7 @@ public:
 struct server::state {
     state(boost::asio::io_context& ioc, server_deps deps)
         : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
-          metrics(deps.metrics), pool(std::max(2u, deps.profile.server.threads)) {}
+          metrics(deps.metrics), pool(std::max(1u, deps.profile.server.threads)) {}
 
     boost::asio::io_context& ioc;
     const config::profile& profile;
