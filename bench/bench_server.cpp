@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,6 +38,7 @@
 
 #include "src/atproto/crypto.hpp"
 #include "src/atproto/label.hpp"
+#include "src/server/query.hpp"
 #include "src/server/server.hpp"
 #include "storage/label_store.hpp"
 
@@ -108,8 +110,11 @@ void run_wrk(const options& o, std::uint16_t port, const std::string& name,
     char buf[4096];
     while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
     ::pclose(p);
+    // Percentiles are searched after "Latency Distribution": "50%" also matches "75.50%" in
+    // the thread statistics above it.
     auto field = [&](const std::string& key) {
-        auto pos = out.find(key);
+        auto from = key.ends_with('%') ? out.find("Latency Distribution") : 0;
+        auto pos = out.find(key, from == std::string::npos ? 0 : from);
         if (pos == std::string::npos) return std::string("?");
         pos += key.size();
         while (pos < out.size() && out[pos] == ' ') ++pos;
@@ -119,6 +124,37 @@ void run_wrk(const options& o, std::uint16_t port, const std::string& name,
     std::printf("queryLabels %-8s req/s %s  p50 %s  p99 %s  (wrk -t1 -c%d -d%ds)%s\n",
                 name.c_str(), field("Requests/sec:").c_str(), field("50%").c_str(),
                 field("99%").c_str(), o.connections, o.wrk_seconds, non2xx);
+    std::fflush(stdout);
+}
+
+// The server-side work of one queryLabels request minus HTTP: parse the query string, query
+// the store, render the JSON. Thread CPU time per request, so the figure does not depend on
+// what else the machine runs.
+void bench_query_cpu(storage::label_store& store, const std::string& name,
+                     const std::string& query_string) {
+    auto cpu_now = [] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+    };
+    std::size_t bytes = 0;
+    auto once = [&] {
+        auto q = server::parse_query_labels(query_string);
+        auto r = store.query(*q);
+        bytes += server::render_query_labels(*r).size();
+    };
+    for (int i = 0; i < 1000; ++i) once();  // warm caches
+    const int n = 20'000;
+    double c0 = cpu_now();
+    for (int i = 0; i < n; ++i) once();
+    double per = (cpu_now() - c0) / n;
+    auto q = server::parse_query_labels(query_string);
+    c0 = cpu_now();
+    for (int i = 0; i < n; ++i) bytes += store.query(*q)->labels.size();
+    double store_part = (cpu_now() - c0) / n;
+    std::printf("query CPU   %-8s %.1f us per request (parse + store + render, one thread; "
+                "store %.1f us) = %.0f req per CPU-s\n",
+                name.c_str(), per * 1e6, store_part * 1e6, 1.0 / per);
     std::fflush(stdout);
 }
 
@@ -366,6 +402,8 @@ int main(int argc, char** argv) {
     for (unsigned i = 0; i < o.threads; ++i) io.emplace_back([&] { ioc.run(); });
 
     if (o.query) {
+        bench_query_cpu(*store, "exact", "uriPatterns=" + subject(o.labels / 2));
+        bench_query_cpu(*store, "star", "uriPatterns=*&limit=50");
         run_wrk(o, ep->port, "exact",
                 "/xrpc/com.atproto.label.queryLabels?uriPatterns=" + subject(o.labels / 2));
         run_wrk(o, ep->port, "star",
