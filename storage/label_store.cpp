@@ -437,8 +437,8 @@ std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
     }
     if (!f.neg) ++I.d_current;
 
+    // The log value itself is written at commit: the encoding may come later (set_encoding).
     auto seq_key = keys::be8(seq);
-    I.raw().Put(I.cf(cf_log), sl(seq_key), sl(cbor));
     I.raw().Put(I.cf(cf_by_uri), sl(keys::name_seq(f.uri, seq)), sl(f.src));
     I.raw().Put(I.cf(cf_by_src), sl(keys::name_seq(f.src, seq)), sl(f.uri));
     I.wb.Put(I.cf(cf_current), sl(seq_key), sl(keys::current_value(f.uri, f.src)));
@@ -450,6 +450,15 @@ std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
 
     I.entries.push_back(std::make_shared<log_entry>(log_entry{seq, std::move(cbor)}));
     return seq;
+}
+
+bool write_batch::set_encoding(std::uint64_t seq, std::string cbor) {
+    auto& I = *impl_;
+    if (seq <= I.base_seq || seq > I.base_seq + I.entries.size() || cbor.empty()) return false;
+    auto& e = *I.entries[seq - I.base_seq - 1];
+    if (!e.cbor.empty()) return false;
+    e.cbor = std::move(cbor);
+    return true;
 }
 
 void write_batch::set_cursor(std::string_view source, std::uint64_t cursor) {
@@ -655,6 +664,11 @@ result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
     std::vector<shared_entry> out;
     if (batch.empty()) return out;
 
+    for (auto& e : B.entries) {
+        if (e->cbor.empty())
+            return invalid(fmt::format("label {} was appended without its encoding", e->seq));
+        B.raw().Put(S.cf(cf_log), sl(keys::be8(e->seq)), sl(e->cbor));
+    }
     for (auto& [uri, cs] : B.states)
         if (cs.dirty) B.raw().Put(S.cf(cf_state), sl(uri), sl(keys::encode_state(cs.st)));
     for (auto& [source, c] : B.cursors)

@@ -113,7 +113,12 @@ public:
     // Returns 0 and writes nothing (idempotency) when the label changes nothing: its (uri, val,
     // neg) equals the current entry for (uri, val), or it negates a value the subject never
     // had (counted by skipped()); or when uri/src is empty or contains 0x00 (rejected()).
+    // `cbor` may be left empty and given later with set_encoding() (before commit): the writer
+    // decides and appends in order, then signs the whole batch in parallel.
     std::uint64_t append(const label_fields& fields, std::string cbor);
+    // The encoded label of an entry appended without one. False if `seq` is not an entry of
+    // this batch, already has its encoding, or `cbor` is empty.
+    bool set_encoding(std::uint64_t seq, std::string cbor);
     // The source position this batch covers ("jetstream", "firehose", "file:<path>" ...).
     void set_cursor(std::string_view source, std::uint64_t cursor);
 

@@ -109,6 +109,42 @@ TEST_CASE("appends get increasing seqs and survive close and reopen", "[storage]
     CHECK(store->read_log(3, 10)->empty());
 }
 
+TEST_CASE("an encoding given after append is what the log holds, and none is refused", "[storage]") {
+    temp_dir t;
+    auto store = open_ok(test_options(t.data()));
+    auto b = store->begin();
+    auto a = fields("did:plc:a", "kichi");
+    auto c = fields("did:plc:c", "kyo");
+    CHECK(b.append(a, {}) == 1);
+    CHECK(b.append(c, {}) == 2);
+    CHECK(b.state("did:plc:a")->held().size() == 1);  // the overlay sees it before encoding
+    CHECK_FALSE(b.set_encoding(3, "x"));               // not an entry of this batch
+    CHECK_FALSE(b.set_encoding(1, ""));                // empty
+    CHECK(b.set_encoding(2, fake_cbor(c)));
+    CHECK_FALSE(b.set_encoding(2, fake_cbor(c)));      // already set
+    {
+        // one entry still has no encoding: the commit is refused and nothing is written
+        auto incomplete = store->begin();
+        CHECK(incomplete.append(fields("did:plc:z", "kyo"), {}) == 1);
+        auto r = store->commit(std::move(incomplete));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("without its encoding") != std::string::npos);
+        CHECK(store->last_seq() == 0);
+    }
+    b = store->begin();
+    CHECK(b.append(a, {}) == 1);
+    CHECK(b.append(c, {}) == 2);
+    CHECK(b.set_encoding(2, fake_cbor(c)));
+    CHECK(b.set_encoding(1, fake_cbor(a)));
+    auto r = store->commit(std::move(b));
+    REQUIRE(r);
+    auto log = store->read_log(0, 10);
+    REQUIRE(log);
+    REQUIRE(log->size() == 2);
+    CHECK((*log)[0].cbor == fake_cbor(a));
+    CHECK((*log)[1].cbor == fake_cbor(c));
+}
+
 TEST_CASE("negation supersedes and the state tracks the latest entry per value", "[storage]") {
     temp_dir t;
     auto store = open_ok(test_options(t.data()));
