@@ -16,7 +16,8 @@ writer::writer(storage::label_store& store, storage::label_sink& sink,
       labeler_did_(std::move(labeler_did)),
       source_key_(std::move(source_key)),
       decide_(std::move(decide)),
-      probe_(p) {
+      probe_(p),
+      signer_(key) {
     if (auto c = store_.cursor(source_key_)) {
         high_water_ = *c;
         position_ = *c;
@@ -33,8 +34,8 @@ std::optional<std::uint64_t> writer::position() const {
     return v == none ? std::nullopt : std::optional(v);
 }
 
-result<void> writer::sign_append(storage::write_batch& b, const label_change& c,
-                                 std::chrono::system_clock::time_point now, batch_stats& st) {
+void writer::append(storage::write_batch& b, const label_change& c,
+                    std::chrono::system_clock::time_point now, batch_stats& st) {
     using namespace std::chrono;
     auto t = floor<milliseconds>(now);
     if (c.prev_cts) {
@@ -42,30 +43,31 @@ result<void> writer::sign_append(storage::write_batch& b, const label_change& c,
         if (auto prev = atproto::parse_datetime_ms(*c.prev_cts); prev && t <= *prev)
             t = *prev + milliseconds(1);
     }
-    atproto::label l;
+    sign_job job;
+    auto& l = job.label;
     l.ver = 1;
     l.src = labeler_did_;
     l.uri = c.uri;
     l.val = c.val;
     l.neg = c.neg;
     l.cts = atproto::format_datetime(t);
-    l.sig = key_.sign(atproto::signing_bytes(l));
     storage::label_fields f;
     f.src = l.src;
     f.uri = l.uri;
     f.val = l.val;
     f.neg = l.neg;
     f.cts = l.cts;
-    const auto before = b.appended();
-    b.append(f, atproto::encode_cbor(l));
-    if (b.appended() != before) (c.neg ? st.negated : st.issued)++;  // the store may skip it
-    return {};
+    job.seq = b.append(f, {});
+    if (job.seq == 0) return;  // the store skipped it (changes nothing) or refused it
+    (c.neg ? st.negated : st.issued)++;
+    jobs_.push_back(std::move(job));
 }
 
 result<batch_stats> writer::process(std::span<frame_item> frames,
                                     std::chrono::system_clock::time_point now) {
     batch_stats st;
     st.frames = frames.size();
+    jobs_.clear();
     auto b = store_.begin();
     batch_view view(b);
     auto hw = committed_cursor();
@@ -86,8 +88,7 @@ result<batch_stats> writer::process(std::span<frame_item> frames,
                 case actions::follow_op::none: break;
             }
             if (a->set_account) b.set_account(a->did, *a->set_account);
-            for (auto& c : a->labels)
-                if (auto r = sign_append(b, c, now, st); !r) return r.error();
+            for (auto& c : a->labels) append(b, c, now, st);
             if (a->unfollow_check &&
                 std::find(unfollowed.begin(), unfollowed.end(), a->did) == unfollowed.end())
                 unfollowed.push_back(a->did);
@@ -95,12 +96,15 @@ result<batch_stats> writer::process(std::span<frame_item> frames,
         for (auto& did : unfollowed) {
             auto negs = decide_.settle_unfollow(did, view);
             if (!negs) return negs.error();
-            for (auto& c : *negs)
-                if (auto r = sign_append(b, c, now, st); !r) return r.error();
+            for (auto& c : *negs) append(b, c, now, st);
         }
         if (fr.has_cursor) cursor = fr.cursor;
         if (fr.time_us) last_time = fr.time_us;
     }
+    signer_.sign_all(jobs_);
+    for (auto& j : jobs_)
+        if (!b.set_encoding(j.seq, std::move(j.cbor)))
+            return fail("internal: label " + std::to_string(j.seq) + " could not be encoded");
     std::optional<std::uint64_t> stored;
     if (cursor) {
         stored = hw ? std::max(*hw, *cursor) : *cursor;

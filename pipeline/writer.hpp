@@ -1,8 +1,10 @@
 #pragma once
 // writer: the writer-thread half of the pipeline. Turns a run of frames into ONE storage write
-// batch: decide each event against the batch overlay, sign the resulting labels, append them,
-// set the source cursor (of the last frame that has one), commit, then publish the committed
-// entries to the label sink. The cursor is in the same WriteBatch as the labels it covers.
+// batch: decide each event against the batch overlay and append the resulting labels (their
+// state and index changes take effect in the overlay at once), then sign them all on two
+// threads (signer), set the source cursor (of the last frame that has one), commit, then
+// publish the committed entries to the label sink. The cursor is in the same WriteBatch as the
+// labels it covers.
 //
 // Replay protection: `high_water` is the highest cursor ever committed for this source (loaded
 // from the store). Frames at or before it were processed already; decide only applies their
@@ -17,10 +19,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "pipeline/decide.hpp"
 #include "pipeline/event.hpp"
 #include "pipeline/probe.hpp"
+#include "pipeline/signer.hpp"
 #include "src/atproto/crypto.hpp"
 #include "src/common/result.hpp"
 #include "storage/label_sink.hpp"
@@ -55,8 +59,9 @@ public:
     const std::string& source_key() const { return source_key_; }
 
 private:
-    result<void> sign_append(storage::write_batch& b, const label_change& c,
-                             std::chrono::system_clock::time_point now, batch_stats& st);
+    // Appends the label for `c` (unsigned: its encoding comes after sign_all) and queues it.
+    void append(storage::write_batch& b, const label_change& c,
+                std::chrono::system_clock::time_point now, batch_stats& st);
 
     storage::label_store& store_;
     storage::label_sink& sink_;
@@ -65,6 +70,8 @@ private:
     std::string source_key_;
     decider decide_;
     probe* probe_;
+    signer signer_;
+    std::vector<sign_job> jobs_;  // this batch's labels, in append order
     static constexpr std::uint64_t none = ~std::uint64_t(0);
     std::atomic<std::uint64_t> high_water_{none};
     std::atomic<std::uint64_t> position_{none};

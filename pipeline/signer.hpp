@@ -1,0 +1,46 @@
+#pragma once
+// signer: signs a batch's labels on two threads (the caller's and one helper), so signing,
+// the most expensive step per label, does not serialize the writer. Signatures are
+// independent per label; the batch order and every decision were fixed before signing.
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "src/atproto/crypto.hpp"
+#include "src/atproto/label.hpp"
+
+namespace labeler::pipeline {
+
+struct sign_job {
+    std::uint64_t seq = 0;  // the entry's seq in the write batch
+    atproto::label label;   // complete except `sig`
+    std::string cbor;       // out: the signed label, DAG-CBOR
+};
+
+class signer {
+public:
+    explicit signer(const atproto::private_key& key);
+    ~signer();
+    signer(const signer&) = delete;
+    signer& operator=(const signer&) = delete;
+
+    // Signs and encodes every job; returns when all are done. Small runs stay on the caller.
+    void sign_all(std::span<sign_job> jobs);
+
+private:
+    void sign_range(std::span<sign_job> jobs) const;
+    void run();
+
+    const atproto::private_key& key_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::span<sign_job> work_;
+    bool has_work_ = false;
+    bool stop_ = false;
+    std::thread helper_;
+};
+
+}  // namespace labeler::pipeline
