@@ -748,7 +748,7 @@ result<std::vector<log_entry>> label_store::read_log(std::uint64_t after_seq,
     return out;
 }
 
-result<query_response> label_store::query(const query_request& q) const {
+result<void> label_store::query_each(const query_request& q, query_visitor& visit) const {
     auto& S = *impl_;
     if (q.patterns.empty()) return invalid("queryLabels needs at least one uri pattern");
     if (q.limit == 0 || q.limit > 10000) return invalid("queryLabels limit out of range");
@@ -760,8 +760,10 @@ result<query_response> label_store::query(const query_request& q) const {
     }
     for (auto& s : q.sources)
         if (!keys::key_safe(s)) return invalid("invalid source: contains a NUL byte");
-    query_response resp;
-    if (q.after_seq == UINT64_MAX) return resp;
+    if (q.after_seq == UINT64_MAX) {
+        visit.begin(std::nullopt);
+        return {};
+    }
 
     const std::size_t want = q.limit + 1;  // one more than asked: tells whether more follow
     const std::uint64_t from = q.after_seq + 1;
@@ -891,13 +893,14 @@ result<query_response> label_store::query(const query_request& q) const {
 
     std::sort(seqs.begin(), seqs.end());
     seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+    std::optional<std::uint64_t> next_cursor;
     if (seqs.size() > q.limit) {
         seqs.resize(q.limit);
-        resp.next_cursor = seqs.back();
+        next_cursor = seqs.back();
     }
-    if (seqs.empty()) return resp;
+    visit.begin(next_cursor);
+    if (seqs.empty()) return {};
 
-    resp.labels.reserve(seqs.size());
     auto missing = [&](std::uint64_t seq) {
         return corrupt(fmt::format("index points at log entry {} which does not exist", seq));
     };
@@ -915,12 +918,12 @@ result<query_response> label_store::query(const query_request& q) const {
             if (!seq) return corrupt(fmt::format("corrupt log key of {} bytes", it->key().size()));
             if (*seq < seqs[i]) continue;
             if (*seq > seqs[i]) return missing(seqs[i]);
-            resp.labels.push_back(log_entry{*seq, it->value().ToString()});
+            visit.label(*seq, sv(it->value()));
             ++i;
         }
         if (!it->status().ok()) return io_error("reading the label log", it->status());
         if (i < seqs.size()) return missing(seqs[i]);
-        return resp;
+        return {};
     }
     std::vector<std::string> key_bytes;
     key_bytes.reserve(seqs.size());
@@ -933,9 +936,22 @@ result<query_response> label_store::query(const query_request& q) const {
     for (std::size_t i = 0; i < seqs.size(); ++i) {
         if (statuses[i].IsNotFound()) return missing(seqs[i]);
         if (!statuses[i].ok()) return io_error(fmt::format("reading log entry {}", seqs[i]), statuses[i]);
-        resp.labels.push_back(log_entry{seqs[i], values[i].ToString()});
+        visit.label(seqs[i], sv(values[i]));
     }
-    return resp;
+    return {};
+}
+
+result<query_response> label_store::query(const query_request& q) const {
+    struct collect : query_visitor {
+        query_response r;
+        void begin(std::optional<std::uint64_t> next) override { r.next_cursor = next; }
+        void label(std::uint64_t seq, std::string_view cbor) override {
+            r.labels.push_back(log_entry{seq, std::string(cbor)});
+        }
+    } c;
+    auto ok = query_each(q, c);
+    if (!ok) return ok.error();
+    return std::move(c.r);
 }
 
 result<subject_state> label_store::state(std::string_view uri) const {

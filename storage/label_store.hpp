@@ -72,6 +72,16 @@ struct query_response {
     std::optional<std::uint64_t> next_cursor;  // set when more matches may follow
 };
 
+// Receives queryLabels results without copies (label_store::query_each): begin() once with
+// the next page's cursor, then label() per result in seq order; `cbor` is valid only during
+// the call.
+class query_visitor {
+public:
+    virtual ~query_visitor() = default;
+    virtual void begin(std::optional<std::uint64_t> next_cursor) = 0;
+    virtual void label(std::uint64_t seq, std::string_view cbor) = 0;
+};
+
 struct store_stats {
     std::uint64_t last_seq = 0;
     std::uint64_t log_entries = 0;         // estimate is fine
@@ -156,6 +166,9 @@ public:
     // Up to `max` log entries with seq > after_seq, ascending. For subscribeLabels replay.
     result<std::vector<log_entry>> read_log(std::uint64_t after_seq, std::size_t max) const;
     result<query_response> query(const query_request& q) const;
+    // The same query, streamed to `visit` (queryLabels renders from it with no per-label copy).
+    // On error, what was visited so far must be discarded.
+    result<void> query_each(const query_request& q, query_visitor& visit) const;
     result<subject_state> state(std::string_view uri) const;
     // Lists (follower DID) of every account with at least one follow record; for re-roll.
     result<std::vector<std::string>> followers(std::string_view after, std::size_t max) const;
