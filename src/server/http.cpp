@@ -140,9 +140,9 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
         // Named locals, not temporaries, around co_await: g++ 12 may destroy a temporary
         // living across a co_await twice.
         auto work = [&st, req_q = std::move(*q)]() -> result<std::string> {
-            auto res = st.store.query(req_q);
-            if (!res) return res.error();
-            return result<std::string>(boost::system::in_place_value, render_query_labels(*res));
+            query_labels_renderer body(req_q.limit);
+            if (auto ok = st.store.query_each(req_q, body); !ok) return ok.error();
+            return result<std::string>(boost::system::in_place_value, body.finish());
         };
         auto op = offload(st.pool, std::move(work));
         auto body = co_await std::move(op);

@@ -102,30 +102,43 @@ result<storage::query_request> parse_query_labels(std::string_view query) {
     return q;
 }
 
+query_labels_renderer::query_labels_renderer(std::size_t expected_labels) {
+    out_.reserve(64 + expected_labels * 260);
+}
+
+void query_labels_renderer::begin(std::optional<std::uint64_t> next_cursor) {
+    out_ += "{";
+    if (next_cursor) {
+        out_ += "\"cursor\":\"";
+        out_ += std::to_string(*next_cursor);
+        out_ += "\",";
+    }
+    out_ += "\"labels\":[";
+}
+
+void query_labels_renderer::label(std::uint64_t, std::string_view cbor) {
+    auto l = atproto::decode_cbor_view(
+        {reinterpret_cast<const std::uint8_t*>(cbor.data()), cbor.size()});
+    if (!l) {
+        ++skipped_;
+        return;
+    }
+    if (!first_) out_ += ',';
+    first_ = false;
+    atproto::append_json(out_, *l);
+}
+
+std::string query_labels_renderer::finish() {
+    out_ += "]}";
+    return std::move(out_);
+}
+
 std::string render_query_labels(const storage::query_response& r, std::size_t* skipped) {
-    std::string out;
-    out.reserve(64 + r.labels.size() * 260);
-    out += "{";
-    if (r.next_cursor) {
-        out += "\"cursor\":\"";
-        out += std::to_string(*r.next_cursor);
-        out += "\",";
-    }
-    out += "\"labels\":[";
-    bool first = true;
-    for (auto& e : r.labels) {
-        auto l = atproto::decode_cbor_view(
-            {reinterpret_cast<const std::uint8_t*>(e.cbor.data()), e.cbor.size()});
-        if (!l) {
-            if (skipped) ++*skipped;
-            continue;
-        }
-        if (!first) out += ',';
-        first = false;
-        atproto::append_json(out, *l);
-    }
-    out += "]}";
-    return out;
+    query_labels_renderer w(r.labels.size());
+    w.begin(r.next_cursor);
+    for (auto& e : r.labels) w.label(e.seq, e.cbor);
+    if (skipped) *skipped += w.skipped();
+    return w.finish();
 }
 
 }  // namespace labeler::server

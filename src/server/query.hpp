@@ -2,6 +2,7 @@
 // com.atproto.label.queryLabels: parameter parsing and response rendering (protocol §4).
 // Pure functions, thread-safe; parsing runs on the network thread, rendering on the pool.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,5 +27,22 @@ result<storage::query_request> parse_query_labels(std::string_view query);
 // com.atproto.label.defs#label JSON. Entries that fail to decode are skipped and counted in
 // *skipped (never expected: the store only holds labels we signed).
 std::string render_query_labels(const storage::query_response& r, std::size_t* skipped = nullptr);
+
+// The same body, written while the store visits the results (label_store::query_each), so
+// no label is copied out of RocksDB first.
+class query_labels_renderer : public storage::query_visitor {
+public:
+    explicit query_labels_renderer(std::size_t expected_labels = 50);
+    void begin(std::optional<std::uint64_t> next_cursor) override;
+    void label(std::uint64_t seq, std::string_view cbor) override;
+    // The finished body; skipped() tells how many entries failed to decode.
+    std::string finish();
+    std::size_t skipped() const { return skipped_; }
+
+private:
+    std::string out_;
+    std::size_t skipped_ = 0;
+    bool first_ = true;
+};
 
 }  // namespace labeler::server
