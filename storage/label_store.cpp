@@ -993,6 +993,24 @@ store_stats label_store::stats() const {
 
 const stamp& label_store::data_stamp() const { return impl_->data_stamp; }
 
+bool label_store::wait_for_compactions(std::chrono::milliseconds timeout) const {
+    auto& S = *impl_;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto busy = [&] {
+        std::uint64_t v = 0;
+        if (S.db->GetIntProperty("rocksdb.num-running-compactions", &v) && v) return true;
+        if (S.db->GetIntProperty("rocksdb.num-running-flushes", &v) && v) return true;
+        for (auto* cf : S.cfs)
+            if (S.db->GetIntProperty(cf, "rocksdb.compaction-pending", &v) && v) return true;
+        return false;
+    };
+    while (busy()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
 result<void> label_store::flush() {
     if (impl_->opts.read_only) return {};
     auto s = impl_->db->FlushWAL(true);

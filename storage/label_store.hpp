@@ -176,6 +176,9 @@ public:
     const stamp& data_stamp() const;
     // Forces the WAL to disk (used on shutdown and by sync_mode::interval).
     result<void> flush();
+    // Waits until RocksDB has no flush or compaction running or pending (after a bulk load,
+    // before measuring steady-state reads). False if `timeout` passed first.
+    bool wait_for_compactions(std::chrono::milliseconds timeout) const;
 
     struct impl;
 private:

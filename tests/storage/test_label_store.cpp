@@ -492,3 +492,13 @@ TEST_CASE("readers run concurrently with the writer and see whole batches", "[st
     CHECK(bad == 0);
     CHECK(store->last_seq() == 200);
 }
+
+TEST_CASE("wait_for_compactions returns once RocksDB is idle", "[storage]") {
+    temp_dir t;
+    auto store = open_ok(test_options(t.data()));
+    auto b = store->begin();
+    for (int i = 0; i < 100; ++i) append(b, fields("did:plc:w" + std::to_string(i), "kyo"));
+    REQUIRE(store->commit(std::move(b)));
+    REQUIRE(store->flush());
+    CHECK(store->wait_for_compactions(std::chrono::seconds(30)));
+}
