@@ -232,6 +232,7 @@ void read_server(table_reader& top, profile& out) {
         s.subscriber_queue_frames = *v;
     if (auto v = r.integer("ws_ping_interval_ms", 1, kDay_ms))
         s.ws_ping_interval = std::chrono::milliseconds(*v);
+    if (auto v = r.integer("max_connections", 1, 1'000'000)) s.max_connections = *v;
     r.finish();
 }
 

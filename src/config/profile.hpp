@@ -40,6 +40,7 @@ struct server_config {
     std::chrono::milliseconds idle_timeout{60'000};  // keep-alive idle connections are closed
     std::size_t subscriber_queue_frames = 10'000;    // per-subscriber backlog before ConsumerTooSlow
     std::chrono::milliseconds ws_ping_interval{30'000};
+    std::size_t max_connections = 10'000;            // open TCP connections (HTTP + WebSocket)
 };
 
 struct storage_config {

@@ -32,6 +32,7 @@ read_timeout_ms = 5000
 idle_timeout_ms = 30000
 subscriber_queue_frames = 500
 ws_ping_interval_ms = 15000
+max_connections = 2000
 
 [storage]
 path = "data/staging"
@@ -161,6 +162,7 @@ TEST_CASE("a profile with every key loads with every field") {
     CHECK(p.server.idle_timeout == 30000ms);
     CHECK(p.server.subscriber_queue_frames == 500);
     CHECK(p.server.ws_ping_interval == 15000ms);
+    CHECK(p.server.max_connections == 2000);
     CHECK(p.storage.path == "data/staging");
     CHECK(p.storage.sync == storage_config::sync_mode::interval);
     CHECK(p.storage.sync_interval == 250ms);
@@ -436,6 +438,8 @@ TEST_CASE("bad profiles name the file, the key and the problem") {
          "source.max_event_bytes: must be between 1024 and"},
         {"zero threads", with("[server]\n", "[server]\nthreads = 0\n"),
          "server.threads: must be between 1 and 256, got 0"},
+        {"zero max_connections", with("[server]\n", "[server]\nmax_connections = 0\n"),
+         "server.max_connections: must be between 1 and 1000000, got 0"},
         {"zero queue capacity", kBase + "\n[pipeline]\nqueue_capacity = 0\n",
          "pipeline.queue_capacity: must be between 1 and"},
         {"bad label value (digits, upper case)", with("id = \"kyo\"", "id = \"Kyo_1\""),
