@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -215,7 +216,8 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
 // One HTTP/1.1 connection with keep-alive. Lives on its own strand.
 class http_session : public connection, public std::enable_shared_from_this<http_session> {
 public:
-    http_session(server::state& st, tcp::socket socket) : st_(st), stream_(std::move(socket)) {}
+    http_session(server::state& st, tcp::socket socket, connection_slot slot)
+        : st_(st), slot_(std::move(slot)), stream_(std::move(socket)) {}
 
     void shutdown() override {
         asio::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -286,7 +288,7 @@ public:
                 st_.metrics.connection_closed();
                 g.s = nullptr;
                 start_subscribe_session(st_, stream_.release_socket(), std::string(target),
-                                        beast::buffers_to_string(buf.data()));
+                                        beast::buffers_to_string(buf.data()), std::move(slot_));
                 co_return;
             }
             route r = route::not_found;
@@ -311,10 +313,30 @@ public:
     }
 
     server::state& st_;
+    connection_slot slot_;
     beast::tcp_stream stream_;
     bool idle_ = false;
     bool stopping_ = false;
 };
+
+// Over server.max_connections: a fixed 503 and the connection is closed (no request is read).
+void refuse_connection(server::state& st, tcp::socket socket) {
+    st.metrics.connection_refused();
+    static const std::string response = [] {
+        const std::string body = xrpc_error_body(
+            "ServiceUnavailable", "too many open connections (server.max_connections)");
+        return "HTTP/1.1 503 Service Unavailable\r\nServer: random-labeler/" LABELER_VERSION
+               "\r\nContent-Type: application/json; charset=utf-8\r\n"
+               "Access-Control-Allow-Origin: *\r\nConnection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    auto s = std::make_shared<tcp::socket>(std::move(socket));
+    asio::async_write(*s, asio::buffer(response), [s](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        s->shutdown(tcp::socket::shutdown_both, ignored);
+        s->close(ignored);
+    });
+}
 
 void log_unexpected(std::exception_ptr e, const char* what) {
     if (!e) return;
@@ -338,10 +360,15 @@ awaitable<void> accept_loop(server::state& st) {
             co_await t.async_wait(as_tuple_awaitable);
             continue;
         }
+        if (st.open_connections.load() >= st.profile.server.max_connections) {
+            refuse_connection(st, std::move(socket));
+            continue;
+        }
         beast::error_code nd;
         socket.set_option(tcp::no_delay(true), nd);
         auto ex = socket.get_executor();
-        auto session = std::make_shared<http_session>(st, std::move(socket));
+        auto session = std::make_shared<http_session>(st, std::move(socket),
+                                                      connection_slot(st.open_connections));
         st.add_connection(session);
         asio::co_spawn(ex, [session]() -> awaitable<void> { co_await session->run(); },
                        [](std::exception_ptr e) { log_unexpected(e, "http session"); });

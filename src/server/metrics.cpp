@@ -81,6 +81,11 @@ server_metrics::server_metrics(prometheus::Registry& registry)
                               .Help("Subscribers disconnected with ConsumerTooSlow")
                               .Register(registry)
                               .Add({})),
+      connections_refused_(prometheus::BuildCounter()
+                               .Name("labeler_server_connections_refused_total")
+                               .Help("Connections answered 503 and closed: server.max_connections")
+                               .Register(registry)
+                               .Add({})),
       registry_(registry),
       requests_(prometheus::BuildCounter()
                     .Name("labeler_server_requests_total")
@@ -142,6 +147,7 @@ void server_metrics::subscriber_added() { subscribers_.Increment(); }
 void server_metrics::subscriber_removed() { subscribers_.Decrement(); }
 void server_metrics::frames_sent(std::size_t n) { frames_sent_.Increment(double(n)); }
 void server_metrics::slow_consumer_dropped() { slow_consumer_drops_.Increment(); }
+void server_metrics::connection_refused() { connections_refused_.Increment(); }
 
 void server_metrics::ws_rejected(const char* reason) {
     std::lock_guard lk(mu_);

@@ -13,6 +13,6 @@ namespace labeler::server {
 // the request target (it carries the cursor); `leftover` holds bytes the client sent after its
 // upgrade request, which belong to the WebSocket stream.
 void start_subscribe_session(server::state& st, boost::asio::ip::tcp::socket socket,
-                             std::string target, std::string leftover);
+                             std::string target, std::string leftover, connection_slot slot);
 
 }  // namespace labeler::server

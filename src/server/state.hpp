@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <unordered_map>
 
 #include "src/common/log.hpp"
@@ -38,6 +39,30 @@ public:
     virtual void shutdown() = 0;  // any thread; posts to the connection's strand
 };
 
+// Counts one open TCP connection for as long as it lives (server.max_connections). Moves with
+// the socket from the HTTP session to the WebSocket session.
+class connection_slot {
+public:
+    connection_slot() = default;
+    explicit connection_slot(std::atomic<std::size_t>& open) : open_(&open) { open.fetch_add(1); }
+    connection_slot(connection_slot&& o) noexcept : open_(std::exchange(o.open_, nullptr)) {}
+    connection_slot& operator=(connection_slot&& o) noexcept {
+        if (this != &o) {
+            release();
+            open_ = std::exchange(o.open_, nullptr);
+        }
+        return *this;
+    }
+    ~connection_slot() { release(); }
+
+private:
+    void release() {
+        if (open_) open_->fetch_sub(1);
+        open_ = nullptr;
+    }
+    std::atomic<std::size_t>* open_ = nullptr;
+};
+
 struct server::state {
     state(boost::asio::io_context& ioc, server_deps deps)
         : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
@@ -54,6 +79,7 @@ struct server::state {
     admin_handler admin;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> open_connections{0};  // see connection_slot
 
     std::mutex conn_mu;
     std::unordered_map<const connection*, std::weak_ptr<connection>> conns;

@@ -62,8 +62,8 @@ result<std::optional<std::uint64_t>> parse_cursor(std::string_view target) {
 // replay is never cut short by live traffic.
 class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
 public:
-    ws_session(server::state& st, tcp::socket socket, std::string leftover)
-        : st_(st), sock_(std::move(socket)), ping_timer_(sock_.get_executor()),
+    ws_session(server::state& st, tcp::socket socket, std::string leftover, connection_slot slot)
+        : st_(st), slot_(std::move(slot)), sock_(std::move(socket)), ping_timer_(sock_.get_executor()),
           force_close_(sock_.get_executor()), wake_(sock_.get_executor()),
           reader_(max_client_message), in_(std::move(leftover)),
           limit_(std::max<std::size_t>(1, st.profile.server.subscriber_queue_frames)) {}
@@ -403,6 +403,7 @@ private:
     enum class mode { buffering, live, closing };
 
     server::state& st_;
+    connection_slot slot_;
     tcp::socket sock_;
     asio::steady_timer ping_timer_;
     asio::steady_timer force_close_;
@@ -443,9 +444,10 @@ private:
 }  // namespace
 
 void start_subscribe_session(server::state& st, tcp::socket socket, std::string target,
-                             std::string leftover) {
+                             std::string leftover, connection_slot slot) {
     auto ex = socket.get_executor();
-    auto session = std::make_shared<ws_session>(st, std::move(socket), std::move(leftover));
+    auto session = std::make_shared<ws_session>(st, std::move(socket), std::move(leftover),
+                                                std::move(slot));
     asio::co_spawn(ex, session->run(std::move(target)), [session](std::exception_ptr e) {
         if (!e) return;
         try {

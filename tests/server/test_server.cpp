@@ -42,13 +42,15 @@ struct fixture {
     std::size_t next_index = 0;
 
     explicit fixture(std::size_t queue_frames = 10'000,
-                     std::chrono::milliseconds ping_interval = 30s) {
+                     std::chrono::milliseconds ping_interval = 30s,
+                     std::size_t max_connections = 10'000) {
         profile.environment = "test";
         profile.labeler_did = "did:plc:servertestxxxxxxxxxxxxxx";
         profile.server.host = "127.0.0.1";
         profile.server.port = 0;
         profile.server.subscriber_queue_frames = queue_frames;
         profile.server.ws_ping_interval = ping_interval;
+        profile.server.max_connections = max_connections;
         storage::store_options so;
         so.path = dir.path() / "data";
         so.expected = {profile.environment, profile.labeler_did, key.did_key()};
@@ -405,4 +407,32 @@ TEST_CASE("live labels piling up during a long replay do not cut it short: the r
     CHECK(read_seq(c) == 3501);
     CHECK(fx.metric("labeler_server_slow_consumer_drops_total") == 0);
     CHECK_FALSE(c.closed());
+}
+
+TEST_CASE("connections beyond server.max_connections get 503 and are closed, freed slots are reused") {
+    fixture fx(10'000, 30s, 2);
+    ws_client a;
+    REQUIRE(a.connect(fx.port, sl) == 101);  // a WebSocket keeps its slot
+    raw_client b(fx.port);
+    b.send("GET /xrpc/_health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    CHECK(b.read_head().starts_with("HTTP/1.1 200"));  // keep-alive: still open
+    raw_client c(fx.port);
+    auto refused = c.read_head();
+    CHECK(refused.starts_with("HTTP/1.1 503"));
+    CHECK(refused.find("Connection: close") != std::string::npos);
+    CHECK(c.eof());
+    CHECK(fx.metric("labeler_server_connections_refused_total") == 1);
+    // the subscriber is unaffected
+    fx.commit(1);
+    CHECK(read_seq(a) == 1);
+    // closing the WebSocket frees its slot
+    a.close();
+    bool admitted = false;
+    for (int i = 0; i < 50 && !admitted; ++i) {
+        raw_client d(fx.port);
+        d.send("GET /xrpc/_health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        admitted = d.read_head().starts_with("HTTP/1.1 200");
+        if (!admitted) std::this_thread::sleep_for(100ms);
+    }
+    CHECK(admitted);
 }
