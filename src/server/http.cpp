@@ -438,7 +438,7 @@ void server::publish(std::vector<storage::shared_entry> entries) {
     if (entries.empty() || st.subscribers.closed() || st.subscribers.size() == 0) return;
     frame_batch shared = make_wire_batch(entries);
     if (shared->size() == 0) return;
-    asio::post(st.ioc, [&st, shared] { st.subscribers.publish(shared); });
+    asio::post(st.publish_strand, [&st, shared] { st.subscribers.publish(shared); });
 }
 
 void server::set_admin_handler(admin_handler h) { state_->admin = std::move(h); }

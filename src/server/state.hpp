@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -66,7 +67,8 @@ private:
 struct server::state {
     state(boost::asio::io_context& ioc, server_deps deps)
         : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
-          metrics(deps.metrics), pool(std::max(1u, deps.profile.server.threads)) {}
+          metrics(deps.metrics), pool(std::max(1u, deps.profile.server.threads)),
+          publish_strand(boost::asio::make_strand(ioc)) {}
 
     boost::asio::io_context& ioc;
     const config::profile& profile;
@@ -75,6 +77,9 @@ struct server::state {
     server_metrics metrics;
     hub subscribers;
     boost::asio::thread_pool pool;
+    // Fan-out tasks run here, one at a time and in publish() order: with several I/O threads,
+    // two batches must not reach a subscriber out of seq order.
+    boost::asio::strand<boost::asio::io_context::executor_type> publish_strand;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
     admin_handler admin;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
