@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <exception>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -99,21 +100,31 @@ struct server::state {
     }
 };
 
-// Runs f() on `pool` and completes on the awaiting coroutine's executor (its strand).
+// Runs f() on `pool` and completes on the awaiting coroutine's executor (its strand). An
+// exception from f() is rethrown in the coroutine (never on a pool thread, which would end
+// the process).
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F>> offload(boost::asio::thread_pool& pool, F f) {
     using R = std::invoke_result_t<F>;
-    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
+    static_assert(std::is_default_constructible_v<R>, "offload: R stands in when f() throws");
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                       void(std::exception_ptr, R)>(
         [&pool](auto handler, F fn) {
             auto ex = boost::asio::get_associated_executor(handler);
             auto work = boost::asio::make_work_guard(ex);
             boost::asio::post(pool, [fn = std::move(fn), handler = std::move(handler),
                                      work = std::move(work)]() mutable {
-                R r = fn();
+                std::exception_ptr error;
+                R r{};
+                try {
+                    r = fn();
+                } catch (...) {
+                    error = std::current_exception();
+                }
                 auto ex = work.get_executor();
-                boost::asio::dispatch(ex, [handler = std::move(handler),
+                boost::asio::dispatch(ex, [handler = std::move(handler), error,
                                            r = std::move(r)]() mutable {
-                    std::move(handler)(std::move(r));
+                    std::move(handler)(error, std::move(r));
                 });
                 work.reset();
             });
