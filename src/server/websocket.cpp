@@ -168,13 +168,17 @@ private:
         case kind::error:
             server_log.debug("subscribeLabels: closing on a protocol error: {}", ev.payload);
             peer_closed_ = true;  // no longer reading: close once our close frame is out
-            queue_close(ev.code, ev.payload, {});
+            if (close_queued_ && !writing_ && out_.empty()) close_socket();  // already sent
+            else queue_close(ev.code, ev.payload, {});
             break;
         }
     }
 
     awaitable<void> replay(std::uint64_t after) {
         auto self = shared_from_this();
+        // Frames up to the cursor were seen by the client: held live frames at or below it
+        // (committed before the cursor was read, delivered after registration) are not sent.
+        last_queued_ = after;
         start_fetch(after);
         for (;;) {
             while (!fetched_ && !stopped()) co_await wait_wake();
@@ -212,7 +216,12 @@ private:
     void start_fetch(std::uint64_t after) {
         fetch_epoch_ = overflow_epoch_;
         asio::post(st_.pool, [self = shared_from_this(), after] {
-            auto page = self->st_.store.read_log(after, replay_page);
+            result<std::vector<storage::log_entry>> page = std::vector<storage::log_entry>{};
+            try {
+                page = self->st_.store.read_log(after, replay_page);
+            } catch (const std::exception& e) {
+                page = fail(std::string("reading the log: ") + e.what());
+            }
             asio::post(self->sock_.get_executor(),
                        [self, page = std::move(page)]() mutable {
                            self->fetched_.emplace(std::move(page));
@@ -253,14 +262,16 @@ private:
         auto first = std::size_t(
             std::upper_bound(b->seqs.begin(), b->seqs.end(), last_queued_) - b->seqs.begin());
         std::string_view bytes(b->wire);
-        out_.push_back({b, bytes.substr(b->offsets[first]), b->size() - first, false});
-        out_frames_ += b->size() - first;
+        const std::size_t n = b->size() - first;
+        out_.push_back({b, bytes.substr(b->offsets[first]), n, true, false, false});
+        out_frames_ += n;
+        live_backlog_ += n;
         out_bytes_ += out_.back().bytes.size();
         last_queued_ = b->seqs.back();
     }
 
     void check_backlog() {
-        if (out_frames_ + sending_frames_ > limit_) {
+        if (live_backlog_ > limit_) {
             st_.metrics.slow_consumer_dropped();
             fail_with("ConsumerTooSlow", "Stream consumer too slow");
             return;
@@ -269,18 +280,34 @@ private:
     }
 
     // Queues bytes this session owns (a replay page, a control frame).
-    void queue_owned(std::string bytes, std::size_t frames, bool close = false) {
+    void queue_owned(std::string bytes, std::size_t frames, bool close = false,
+                     bool pong = false) {
         auto owned = std::make_shared<const std::string>(std::move(bytes));
         std::string_view view(*owned);
         out_bytes_ += view.size();
         out_frames_ += frames;
-        out_.push_back({std::move(owned), view, frames, close});
+        out_.push_back({std::move(owned), view, frames, false, close, pong});
     }
 
     void queue_control(ws::opcode op, std::string_view payload) {
         std::string f;
         ws::append_frame(f, op, payload);
-        queue_owned(std::move(f), 0);
+        if (op == ws::opcode::pong) {
+            // At most one pong waits: a newer ping replaces its payload (RFC 6455 §5.5.3
+            // allows answering only the latest), so a client that pings without reading
+            // cannot grow our memory.
+            for (auto& seg : out_)
+                if (seg.pong) {
+                    auto owned = std::make_shared<const std::string>(std::move(f));
+                    out_bytes_ = out_bytes_ - seg.bytes.size() + owned->size();
+                    seg.bytes = *owned;
+                    seg.owner = std::move(owned);
+                    return;
+                }
+            queue_owned(std::move(f), 0, false, true);
+        } else {
+            queue_owned(std::move(f), 0);
+        }
         flush();
     }
 
@@ -302,6 +329,7 @@ private:
         out_.clear();
         out_frames_ = 0;
         out_bytes_ = 0;
+        live_backlog_ = sending_live_;
         std::string last;
         if (!error_payload.empty()) ws::append_frame(last, ws::opcode::binary, error_payload);
         ws::append_frame(last, ws::opcode::close, ws::close_payload(code, reason));
@@ -323,6 +351,7 @@ private:
             auto& seg = out_.front();
             buffers_.emplace_back(seg.bytes.data(), seg.bytes.size());
             sending_frames_ += seg.frames;
+            if (seg.live) sending_live_ += seg.frames;
             sending_bytes_ += seg.bytes.size();
             sending_close_ = sending_close_ || seg.close;
             out_frames_ -= seg.frames;
@@ -345,6 +374,8 @@ private:
         }
         if (sending_frames_) st_.metrics.frames_sent(sending_frames_);
         sending_frames_ = 0;
+        live_backlog_ -= sending_live_;
+        sending_live_ = 0;
         sending_bytes_ = 0;
         sending_.clear();
         if (sending_close_ && peer_closed_) {
@@ -424,12 +455,16 @@ private:
         std::shared_ptr<const void> owner;
         std::string_view bytes;
         std::size_t frames = 0;  // label frames in it
+        bool live = false;       // live frames: they count against subscriber_queue_frames
         bool close = false;      // ends with our close frame
+        bool pong = false;       // a pong not yet being written (replaced by a newer one)
     };
     std::deque<segment> out_;        // queued
     std::vector<segment> sending_;   // being written
     std::vector<asio::const_buffer> buffers_;
     std::size_t out_frames_ = 0, sending_frames_ = 0;
+    std::size_t live_backlog_ = 0;  // live frames queued or being written
+    std::size_t sending_live_ = 0;  // of which being written
     std::size_t out_bytes_ = 0, sending_bytes_ = 0;
     std::uint64_t last_queued_ = 0;  // highest seq queued for writing
     bool sending_close_ = false;

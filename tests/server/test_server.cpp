@@ -436,3 +436,30 @@ TEST_CASE("connections beyond server.max_connections get 503 and are closed, fre
     }
     CHECK(admitted);
 }
+
+TEST_CASE("with a live limit of 10 frames, a 200-label replay then live labels all arrive") {
+    fixture fx(10);  // at most 10 live frames behind
+    fx.commit(200, 2000);  // ~440 KB: below the replay's 512 KiB pause, above the socket buffers
+    ws_client c;
+    c.set_receive_buffer(4096);
+    REQUIRE(c.connect(fx.port, std::string(sl) + "?cursor=0") == 101);
+    // Not reading: most of the 200 replayed frames are still queued when the session goes live.
+    std::this_thread::sleep_for(300ms);
+    fx.commit(5);
+    std::this_thread::sleep_for(100ms);
+    for (std::uint64_t seq = 1; seq <= 205; ++seq) REQUIRE(read_seq(c) == seq);
+    CHECK(fx.metric("labeler_server_slow_consumer_drops_total") == 0);
+}
+
+TEST_CASE("a batch delivered late is not sent again to a subscriber whose cursor covers it") {
+    fixture fx;
+    auto early = fx.commit(5);
+    ws_client c;
+    REQUIRE(c.connect(fx.port, std::string(sl) + "?cursor=5") == 101);
+    CHECK_FALSE(c.read_frame(300ms));  // nothing after the cursor yet
+    // The fan-out of seq 1..5 reaching the session only now (it raced the cursor check).
+    fx.srv->publish(early);
+    fx.commit(1);
+    CHECK(read_seq(c) == 6);
+    CHECK_FALSE(c.read_frame(200ms));
+}
