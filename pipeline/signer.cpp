@@ -1,5 +1,8 @@
 #include "pipeline/signer.hpp"
 
+#include <exception>
+#include <utility>
+
 namespace labeler::pipeline {
 
 namespace {
@@ -37,9 +40,19 @@ void signer::sign_all(std::span<sign_job> jobs) {
         has_work_ = true;
     }
     cv_.notify_all();
-    sign_range(jobs.first(half));
+    std::exception_ptr mine;
+    try {
+        sign_range(jobs.first(half));
+    } catch (...) {
+        mine = std::current_exception();
+    }
+    // Always wait: the helper is writing into `jobs` until it is done.
     std::unique_lock lk(mu_);
     cv_.wait(lk, [this] { return !has_work_; });
+    auto theirs = std::exchange(helper_error_, nullptr);
+    lk.unlock();
+    if (mine) std::rethrow_exception(mine);
+    if (theirs) std::rethrow_exception(theirs);
 }
 
 void signer::run() {
@@ -49,8 +62,14 @@ void signer::run() {
         if (stop_) return;
         auto work = work_;
         lk.unlock();
-        sign_range(work);
+        std::exception_ptr error;
+        try {
+            sign_range(work);
+        } catch (...) {
+            error = std::current_exception();  // handed to sign_all's caller
+        }
         lk.lock();
+        helper_error_ = error;
         has_work_ = false;
         cv_.notify_all();
     }

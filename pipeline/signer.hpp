@@ -4,6 +4,7 @@
 // independent per label; the batch order and every decision were fixed before signing.
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <span>
 #include <string>
@@ -39,6 +40,7 @@ private:
     std::condition_variable cv_;
     std::span<sign_job> work_;
     bool has_work_ = false;
+    std::exception_ptr helper_error_;  // what the helper's half threw, for sign_all to rethrow
     bool stop_ = false;
     std::thread helper_;
 };
