@@ -1001,6 +1001,8 @@ bool label_store::wait_for_compactions(std::chrono::milliseconds timeout) const 
         if (S.db->GetIntProperty("rocksdb.num-running-compactions", &v) && v) return true;
         if (S.db->GetIntProperty("rocksdb.num-running-flushes", &v) && v) return true;
         for (auto* cf : S.cfs)
+            if (S.db->GetIntProperty(cf, "rocksdb.mem-table-flush-pending", &v) && v) return true;
+        for (auto* cf : S.cfs)
             if (S.db->GetIntProperty(cf, "rocksdb.compaction-pending", &v) && v) return true;
         return false;
     };
