@@ -1,13 +1,15 @@
 #include "pipeline/signer.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 namespace labeler::pipeline {
 
 namespace {
-// Below this, handing half to the helper costs more than it saves (a wake-up is ~10 us here).
+// Below this, waking the helper costs more than it saves (a wake-up is ~10 us here).
 constexpr std::size_t min_parallel = 8;
+constexpr std::size_t chunk = 4;  // labels per grab from the shared counter
 }  // namespace
 
 signer::signer(const atproto::private_key& key) : key_(key), helper_([this] { run(); }) {}
@@ -28,27 +30,39 @@ void signer::sign_range(std::span<sign_job> jobs) const {
     }
 }
 
+// Both threads take chunks from a shared counter, so whichever runs does the work: if the
+// helper is not scheduled (the other core is busy with the source), the writer does not wait
+// for a fixed half; it signs everything and withdraws the offer.
+void signer::run_chunks(std::span<sign_job> jobs) {
+    for (;;) {
+        const std::size_t i = next_.fetch_add(chunk);
+        if (i >= jobs.size()) return;
+        sign_range(jobs.subspan(i, std::min(chunk, jobs.size() - i)));
+    }
+}
+
 void signer::sign_all(std::span<sign_job> jobs) {
     if (jobs.size() < min_parallel) {
         sign_range(jobs);
         return;
     }
-    const std::size_t half = jobs.size() / 2;
+    next_.store(0);
     {
         std::lock_guard lk(mu_);
-        work_ = jobs.subspan(half);
-        has_work_ = true;
+        work_ = jobs;
+        offered_ = true;
     }
     cv_.notify_all();
     std::exception_ptr mine;
     try {
-        sign_range(jobs.first(half));
+        run_chunks(jobs);
     } catch (...) {
         mine = std::current_exception();
+        next_.store(jobs.size());  // the helper stops after its current chunk
     }
-    // Always wait: the helper is writing into `jobs` until it is done.
     std::unique_lock lk(mu_);
-    cv_.wait(lk, [this] { return !has_work_; });
+    if (offered_) offered_ = false;  // the helper never started: nothing to wait for
+    else cv_.wait(lk, [this] { return !helper_busy_; });  // it may be writing into `jobs`
     auto theirs = std::exchange(helper_error_, nullptr);
     lk.unlock();
     if (mine) std::rethrow_exception(mine);
@@ -58,19 +72,22 @@ void signer::sign_all(std::span<sign_job> jobs) {
 void signer::run() {
     std::unique_lock lk(mu_);
     for (;;) {
-        cv_.wait(lk, [this] { return has_work_ || stop_; });
+        cv_.wait(lk, [this] { return offered_ || stop_; });
         if (stop_) return;
+        offered_ = false;
+        helper_busy_ = true;
         auto work = work_;
         lk.unlock();
         std::exception_ptr error;
         try {
-            sign_range(work);
+            run_chunks(work);
         } catch (...) {
             error = std::current_exception();  // handed to sign_all's caller
+            next_.store(work.size());
         }
         lk.lock();
         helper_error_ = error;
-        has_work_ = false;
+        helper_busy_ = false;
         cv_.notify_all();
     }
 }

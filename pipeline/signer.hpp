@@ -1,7 +1,9 @@
 #pragma once
-// signer: signs a batch's labels on two threads (the caller's and one helper), so signing,
-// the most expensive step per label, does not serialize the writer. Signatures are
+// signer: signs a batch's labels on two threads (the caller's and one helper, taking chunks
+// from a shared counter), so signing, the most expensive step per label, does not serialize
+// the writer. Signatures are
 // independent per label; the batch order and every decision were fixed before signing.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -33,13 +35,16 @@ public:
 
 private:
     void sign_range(std::span<sign_job> jobs) const;
+    void run_chunks(std::span<sign_job> jobs);
     void run();
 
     const atproto::private_key& key_;
     std::mutex mu_;
     std::condition_variable cv_;
     std::span<sign_job> work_;
-    bool has_work_ = false;
+    std::atomic<std::size_t> next_{0};  // next job index to take (both threads)
+    bool offered_ = false;              // work_ offered, the helper has not taken it yet
+    bool helper_busy_ = false;          // the helper is signing from work_
     std::exception_ptr helper_error_;  // what the helper's half threw, for sign_all to rethrow
     bool stop_ = false;
     std::thread helper_;
