@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <openssl/x509_vfy.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -336,13 +337,29 @@ struct reconnecting_client::impl {
         if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), ep.host.c_str()))
             co_return finish({"tls_error", "cannot set TLS SNI host name"});
         tls_stream.set_verify_mode(ssl::verify_peer);
-        tls_stream.set_verify_callback(ssl::host_name_verification(ep.host));
+        // OpenSSL checks the name (DNS name, or IP address for a literal) during verification,
+        // so a refusal carries its reason ("hostname mismatch", "unable to get local issuer
+        // certificate", ...) in the verify result.
+        {
+            X509_VERIFY_PARAM* param = SSL_get0_param(tls_stream.native_handle());
+            beast::error_code not_ip;
+            asio::ip::make_address(ep.host, not_ip);
+            const int set = not_ip ? X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0)
+                                   : X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str());
+            if (set != 1) co_return finish({"tls_error", "cannot set the expected TLS host name"});
+        }
         beast::get_lowest_layer(ws).expires_after(opts.connect_timeout);
         auto [cec, _] = co_await beast::get_lowest_layer(ws).async_connect(results, use_tuple);
         if (cec) co_return finish(from_error(cec, "connect"));
         beast::get_lowest_layer(ws).expires_after(opts.connect_timeout);
         auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
-        if (hec) co_return finish(from_error(hec, "TLS handshake"));
+        if (hec) {
+            auto out = from_error(hec, "TLS handshake");
+            const long verify = SSL_get_verify_result(tls_stream.native_handle());
+            if (verify != X509_V_OK)
+                out.detail += fmt::format(" ({})", X509_verify_cert_error_string(verify));
+            co_return finish(std::move(out));
+        }
         co_return finish(co_await run_ws(ws, ep));
     }
 

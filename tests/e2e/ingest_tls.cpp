@@ -46,7 +46,7 @@ std::unique_ptr<labeler_process> start_labeler(const temp_dir& dir, const test_c
 }
 
 // The server presents `served`; the labeler trusts only `trusted` (and the system store).
-void check_refused(const test_ca& trusted, tls_identity served) {
+void check_refused(const test_ca& trusted, tls_identity served, std::string_view why) {
     temp_dir dir;
     fake_jetstream server({}, false, std::move(served));
     profile_options o;
@@ -65,6 +65,7 @@ void check_refused(const test_ca& trusted, tls_identity served) {
     CHECK(server.connections() == 0);  // no WebSocket handshake ever reached the server
     CHECK(server.frames_sent() == 0);
     CHECK(proc->log().find("certificate verify failed") != std::string::npos);
+    CHECK(proc->log().find(why) != std::string::npos);  // the log says why
     REQUIRE(proc->terminate() == 0);
 }
 
@@ -93,10 +94,11 @@ TEST_CASE("jetstream over wss with the CA in source.ca_file labels the followers
 
 TEST_CASE("jetstream over wss refuses a certificate from a CA that is not trusted") {
     test_ca trusted, rogue("rogue CA");
-    check_refused(trusted, rogue.issue({"DNS:localhost", "IP:127.0.0.1"}));
+    check_refused(trusted, rogue.issue({"DNS:localhost", "IP:127.0.0.1"}),
+                  "unable to get local issuer certificate");
 }
 
 TEST_CASE("jetstream over wss refuses a certificate that does not name the host") {
     test_ca ca;
-    check_refused(ca, ca.issue({"DNS:example.invalid"}));
+    check_refused(ca, ca.issue({"DNS:example.invalid"}), "hostname mismatch");
 }
