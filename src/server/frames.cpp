@@ -18,41 +18,42 @@ std::size_t uint_head_size(std::uint64_t v) {
 }
 // map(2) + text "seq" + text "labels" + array(1): 1 + 4 + 7 + 1 bytes
 constexpr std::size_t body_fixed_size = 13;
+
+// Appends the payload; exactly labels_payload_size(e) bytes.
+void append_labels_payload(std::string& out, const storage::log_entry& e) {
+    out.append(labels_header);
+    atproto::cbor::writer w(out);
+    w.map(2);
+    w.text("seq");
+    w.uint(e.seq);
+    w.text("labels");
+    w.array(1);
+    w.raw(e.cbor);
+}
+
+std::size_t labels_payload_size(const storage::log_entry& e) {
+    return labels_header.size() + body_fixed_size + uint_head_size(e.seq) + e.cbor.size();
+}
+
 }  // namespace
 
 std::string encode_labels_frame(const storage::log_entry& e) {
     std::string out;
-    out.reserve(labels_header.size() + 24 + e.cbor.size());
-    out.append(labels_header);
-    atproto::cbor::writer w(out);
-    w.map(2);
-    w.text("seq");
-    w.uint(e.seq);
-    w.text("labels");
-    w.array(1);
-    w.raw(e.cbor);
+    out.reserve(labels_payload_size(e));
+    append_labels_payload(out, e);
     return out;
 }
 
 void append_labels_wire(std::string& out, const storage::log_entry& e) {
-    const std::size_t payload = labels_header.size() + body_fixed_size +
-                                uint_head_size(e.seq) + e.cbor.size();
-    ws::append_header(out, ws::opcode::binary, payload);
-    out.append(labels_header);
-    atproto::cbor::writer w(out);
-    w.map(2);
-    w.text("seq");
-    w.uint(e.seq);
-    w.text("labels");
-    w.array(1);
-    w.raw(e.cbor);
+    ws::append_header(out, ws::opcode::binary, labels_payload_size(e));
+    append_labels_payload(out, e);
 }
 
 frame_batch make_wire_batch(const std::vector<storage::shared_entry>& entries) {
     auto b = std::make_shared<wire_batch>();
     std::size_t bytes = 0;
     for (auto& e : entries)
-        if (e) bytes += e->cbor.size() + labels_header.size() + body_fixed_size + 9 + 4;
+        if (e) bytes += labels_payload_size(*e) + 4;  // + the WebSocket header (2 or 4 bytes)
     b->wire.reserve(bytes);
     b->seqs.reserve(entries.size());
     b->offsets.reserve(entries.size());
