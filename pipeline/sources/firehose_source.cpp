@@ -77,13 +77,7 @@ public:
                             .Name("labeler_source_error_frames_total")
                             .Help("Error frames ({op:-1}) received from the relay, by error")
                             .Register(ctx_.metrics)) {
-        ws::client_options o;
-        o.kind = "firehose";
-        o.urls = ctx_.config.urls;
-        o.ca_file = ctx_.config.ca_file.value_or(std::filesystem::path());
-        o.max_message_bytes = ctx_.config.max_event_bytes;
-        o.backoff_initial = ctx_.config.backoff_initial;
-        o.backoff_max = ctx_.config.backoff_max;
+        auto o = client_options_for(ctx_.config, "firehose");
         auto& handler = static_cast<ws::message_handler&>(*this);
         client_ = std::make_unique<ws::reconnecting_client>(std::move(o), handler, ctx_.metrics);
     }

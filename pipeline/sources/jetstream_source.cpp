@@ -107,13 +107,7 @@ public:
                 log_.error("jetstream: zstd dictionary unusable ({}); compressed frames will be "
                            "dropped and compression is not requested", why);
         }
-        ws::client_options o;
-        o.kind = "jetstream";
-        o.urls = ctx_.config.urls;
-        o.ca_file = ctx_.config.ca_file.value_or(std::filesystem::path());
-        o.max_message_bytes = ctx_.config.max_event_bytes;
-        o.backoff_initial = ctx_.config.backoff_initial;
-        o.backoff_max = ctx_.config.backoff_max;
+        auto o = client_options_for(ctx_.config, "jetstream");
         auto& handler = static_cast<ws::message_handler&>(*this);
         client_ = std::make_unique<ws::reconnecting_client>(std::move(o), handler, ctx_.metrics);
     }

@@ -11,8 +11,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "pipeline/sources/ws_client.hpp"
 #include "src/config/profile.hpp"
 
 namespace prometheus { class Registry; }
@@ -48,6 +50,18 @@ public:
     virtual void stop() = 0;             // thread-safe, idempotent; returns when the thread ended
     virtual bool finished() const = 0;   // a file source that reached the end; network: false
 };
+
+// The WebSocket client settings a network source takes from its config.
+inline ws::client_options client_options_for(const config::source_config& c, std::string kind) {
+    ws::client_options o;
+    o.kind = std::move(kind);
+    o.urls = c.urls;
+    o.ca_file = c.ca_file.value_or(std::filesystem::path());
+    o.max_message_bytes = c.max_event_bytes;
+    o.backoff_initial = c.backoff_initial;
+    o.backoff_max = c.backoff_max;
+    return o;
+}
 
 std::unique_ptr<source> make_jetstream_source(source_context ctx);
 std::unique_ptr<source> make_firehose_source(source_context ctx);
