@@ -115,6 +115,25 @@ private:
     bool eof_ = false;
 };
 
+// The real binary serving a temp data folder pre-seeded with `n` signed labels (seq 1..n).
+// `extra_server_toml` goes into the profile's [server] table.
+struct served {
+    temp_dir dir;
+    profile_options opts;
+    std::string did_key;
+    std::vector<seeded_label> seeded;
+    std::unique_ptr<labeler_process> proc;
+
+    explicit served(std::size_t n, std::string extra_server_toml = {}) {
+        did_key = write_key(dir.path());
+        opts.extra_server_toml = std::move(extra_server_toml);
+        write_profile(dir.path(), opts);
+        seeded = seed_store(dir.path(), opts, make_labels(n, opts.did));
+        proc = labeler_process::start(dir.path() / "profile.toml");
+    }
+    std::uint16_t port() const { return proc->port(); }
+};
+
 struct http_response {
     unsigned status = 0;
     std::map<std::string, std::string> headers;  // lower-case names

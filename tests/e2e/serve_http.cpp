@@ -13,23 +13,6 @@ namespace {
 
 constexpr const char* ql = "/xrpc/com.atproto.label.queryLabels";
 
-struct served {
-    temp_dir dir;
-    profile_options opts;
-    std::string did_key;
-    std::vector<seeded_label> seeded;
-    std::unique_ptr<labeler_process> proc;
-
-    explicit served(std::size_t n, std::string extra_server = {}) {
-        did_key = write_key(dir.path());
-        opts.extra_server_toml = std::move(extra_server);
-        write_profile(dir.path(), opts);
-        seeded = seed_store(dir.path(), opts, make_labels(n, opts.did));
-        proc = labeler_process::start(dir.path() / "profile.toml");
-    }
-    std::uint16_t port() const { return proc->port(); }
-};
-
 std::string q(const std::string& params) { return std::string(ql) + "?" + params; }
 
 void require_invalid(const http_response& r) {

@@ -15,22 +15,6 @@ namespace {
 
 constexpr const char* sl = "/xrpc/com.atproto.label.subscribeLabels";
 
-struct served {
-    temp_dir dir;
-    profile_options opts;
-    std::string did_key;
-    std::vector<seeded_label> seeded;
-    std::unique_ptr<labeler_process> proc;
-
-    explicit served(std::size_t n) {
-        did_key = write_key(dir.path());
-        write_profile(dir.path(), opts);
-        seeded = seed_store(dir.path(), opts, make_labels(n, opts.did));
-        proc = labeler_process::start(dir.path() / "profile.toml");
-    }
-    std::uint16_t port() const { return proc->port(); }
-};
-
 }  // namespace
 
 TEST_CASE("subscribeLabels: replay from a cursor sends seq > cursor, one label per frame") {
