@@ -2,7 +2,13 @@
 // status page, errors, CORS, limits, one listening port, graceful shutdown).
 #include <catch2/catch.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "tests/e2e/harness.hpp"
 
@@ -190,6 +196,46 @@ TEST_CASE("limits: oversized headers are refused, keep-alive serves several requ
     CHECK(r.status == 431);
     // the process still serves
     CHECK(http_get(s.port(), "/xrpc/_health").status == 200);
+    CHECK(s.proc->terminate() == 0);
+}
+
+TEST_CASE("server.max_connections: one connection more gets 503 and is closed, then a slot frees") {
+    served s(3, "max_connections = 2");
+    auto read_all = [&] {  // connect, send nothing, read what the server says until it closes
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket sock(ioc);
+        sock.connect({boost::asio::ip::make_address("127.0.0.1"), s.port()});
+        timeval tv{5, 0};
+        ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        std::string out;
+        char buf[4096];
+        boost::system::error_code ec;
+        while (std::size_t n = sock.read_some(boost::asio::buffer(buf), ec)) out.append(buf, n);
+        return out;
+    };
+    {
+        ws_client a, b;  // two WebSockets hold both slots
+        REQUIRE(a.connect(s.port(), "/xrpc/com.atproto.label.subscribeLabels") == 101);
+        REQUIRE(b.connect(s.port(), "/xrpc/com.atproto.label.subscribeLabels") == 101);
+        auto refused = read_all();
+        INFO(refused);
+        CHECK(refused.starts_with("HTTP/1.1 503"));
+        CHECK(json_string_field(refused.substr(refused.find("\r\n\r\n") + 4), "error") ==
+              "ServiceUnavailable");
+        a.close();
+    }
+    bool admitted = false;  // the closed WebSockets' slots come back
+    for (int i = 0; i < 50 && !admitted; ++i) {
+        admitted = http_get(s.port(), "/xrpc/_health").status == 200;
+        if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(admitted);
+    // at least the one above (a retry of the loop may have been refused too)
+    const auto metrics = http_get(s.port(), "/metrics").body;
+    const std::string name = "\nlabeler_server_connections_refused_total ";
+    const auto at = metrics.find(name);
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(metrics.substr(at + name.size())) >= 1);
     CHECK(s.proc->terminate() == 0);
 }
 
