@@ -148,6 +148,12 @@ std::string cursor_key(std::string_view source) {
     return k;
 }
 
+std::string source_key(std::string_view did) {
+    std::string k(kSourcePrefix);
+    k.append(did);
+    return k;
+}
+
 std::string encode_state(const subject_state& s) {
     std::string out;
     out.reserve(2 + s.labels.size() * 48);

@@ -7,22 +7,25 @@
 // URI, DID, rkey or source name containing 0x00 is rejected before it reaches a key):
 //
 //   log       BE8(seq)                      -> label DAG-CBOR, exactly as served
-//   by_uri    uri + 0x00 + BE8(seq)         -> src      (only the current entry per (uri, val))
-//   by_src    src + 0x00 + BE8(seq)         -> uri      (only the current entry per (uri, val))
 //   current   BE8(seq)                      -> uri + 0x00 + src   (current entries, any uri)
-//   state     uri                           -> encode_state(subject_state)
+//   state     uri                           -> encode_state(subject_state): the current entry
+//                                              (seq) per value; the index of queries by URI
 //   follows   follower + 0x00 + rkey        -> subject DID
 //   accounts  did                           -> one status byte (only non-active accounts)
-//   meta      "schema"                      -> decimal schema version ("1")
+//   meta      "schema"                      -> decimal schema version ("2")
 //             "stamp"                       -> encode_stamp(stamp)
 //             "last_seq"                    -> BE8
 //             "n/log" "n/current" "n/follows" -> BE8 maintained counters (for stats/metrics)
 //             "cursor/" + source            -> BE8 source cursor
+//             "src/" + did                  -> empty: a label source (src) that has labels
 //
-// Because uri+0x00 sorts before uri+anything-else, every by_uri key of one exact URI is in the
-// contiguous range [uri+0x00, uri+0x01), and every key of URIs starting with prefix P lies in
-// [P, P+1) where P+1 is P with its last byte incremented (see prefix_successor). Matching is
-// exact bytes: '_' '%' and upper case have no special meaning.
+// Schema 1 also had by_uri (uri + 0x00 + BE8(seq) -> src) and by_src (src + 0x00 + BE8(seq) ->
+// uri); both repeated what `state` and `current` hold. Opening a schema-1 folder read-write
+// drops them (see label_store::open).
+//
+// Every state key of URIs starting with prefix P lies in [P, P+1) where P+1 is P with its last
+// byte incremented (see prefix_successor). Matching is exact bytes: '_' '%' and upper case have
+// no special meaning.
 //
 // The state value: version byte 1, varint count, then per value (sorted by val):
 //   varint len + val, varint seq, varint len + cts, flags byte (bit0 neg, bit1 has exp),
@@ -38,7 +41,8 @@
 
 namespace labeler::storage::keys {
 
-inline constexpr std::string_view kSchemaVersion = "1";
+inline constexpr std::string_view kSchemaVersion = "2";
+inline constexpr std::string_view kSchemaVersion1 = "1";
 
 // 8-byte big-endian encoding of v.
 std::string be8(std::uint64_t v);
@@ -49,9 +53,9 @@ std::optional<std::uint64_t> read_be8(std::string_view in);
 // True when s can be part of a key (contains no 0x00 byte).
 inline bool key_safe(std::string_view s) { return s.find('\0') == std::string_view::npos; }
 
-// name + 0x00 + BE8(seq): by_uri and by_src keys.
+// name + 0x00 + BE8(seq): the keys of schema 1's by_src (read once, when upgrading a folder).
 std::string name_seq(std::string_view name, std::uint64_t seq);
-// Splits a by_uri/by_src key back into (name, seq); nullopt when malformed.
+// Splits a name_seq key back into (name, seq); nullopt when malformed.
 std::optional<std::pair<std::string_view, std::uint64_t>> split_name_seq(std::string_view key);
 
 // follower + 0x00 + rkey.
@@ -71,6 +75,10 @@ std::optional<std::string> prefix_successor(std::string_view prefix);
 
 // "cursor/" + source.
 std::string cursor_key(std::string_view source);
+
+// "src/" + did: marks a label source that has labels in the store.
+inline constexpr std::string_view kSourcePrefix = "src/";
+std::string source_key(std::string_view did);
 
 // Compact encoding of a subject's state (see the header comment). Labels are written in the
 // order given; callers keep them sorted by val.

@@ -32,11 +32,12 @@ namespace {
 const logger kLog{"storage"};
 
 enum cf_id : std::size_t {
-    cf_default, cf_log, cf_by_uri, cf_by_src, cf_current, cf_state, cf_follows, cf_accounts,
-    cf_meta, cf_count
+    cf_default, cf_log, cf_current, cf_state, cf_follows, cf_accounts, cf_meta, cf_count
 };
-constexpr const char* kCfNames[cf_count] = {"default", "log",     "by_uri",   "by_src", "current",
-                                            "state",   "follows", "accounts", "meta"};
+constexpr const char* kCfNames[cf_count] = {"default", "log",      "current", "state",
+                                            "follows", "accounts", "meta"};
+// Column families of schema 1, dropped when such a folder is opened read-write.
+constexpr const char* kLegacyCfNames[] = {"by_uri", "by_src"};
 
 constexpr std::string_view kMetaSchema = "schema";
 constexpr std::string_view kMetaStamp = "stamp";
@@ -45,11 +46,11 @@ constexpr std::string_view kMetaLogCount = "n/log";
 constexpr std::string_view kMetaCurrentCount = "n/current";
 constexpr std::string_view kMetaFollowCount = "n/follows";
 
-// A prefix pattern whose by_uri range holds more keys than this is answered by scanning
-// `current` in seq order instead (see query()).
+// A prefix pattern whose `state` range holds more subjects than this is answered by scanning
+// `current` in seq order instead (see query_each()).
 constexpr std::size_t kPrefixRangeBudget = 16384;
-// Keys of `current` a prefix query reads, hoping the prefix matches densely, once its by_uri
-// range turned out to hold more than kNarrowRange keys.
+// Keys of `current` a prefix query reads, hoping the prefix matches densely, once its `state`
+// range turned out to hold more than kNarrowRange subjects.
 constexpr std::size_t kDenseProbe = 1024;
 constexpr std::size_t kNarrowRange = 256;
 
@@ -163,6 +164,12 @@ struct label_store::impl {
     std::atomic<bool> failed{false};
     std::atomic<bool> unsynced{false};
 
+    // The label sources (src DIDs) that have labels here, from meta "src/..." records. Added
+    // to before the commit that writes their first label, so a reader that took a snapshot
+    // and then reads this list never misses a source of that snapshot.
+    mutable std::mutex sources_mu;
+    std::vector<std::string> sources;
+
     std::unique_ptr<probe> metrics;
     std::chrono::steady_clock::time_point disk_refreshed{};
 
@@ -172,6 +179,15 @@ struct label_store::impl {
     bool stopping = false;
 
     rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return cfs[id]; }
+
+    bool knows_source(std::string_view src) const {
+        std::lock_guard lk(sources_mu);
+        return std::find(sources.begin(), sources.end(), src) != sources.end();
+    }
+    std::vector<std::string> known_sources() const {
+        std::lock_guard lk(sources_mu);
+        return sources;
+    }
 
     ~impl() {
         if (syncer.joinable()) {
@@ -228,6 +244,49 @@ struct label_store::impl {
         }
     }
 
+    // Upgrades a schema-1 folder: records the label sources (from the old by_src index) and the
+    // new schema version in one synced write, then drops by_uri and by_src, whose contents
+    // `state` and `current` already hold. A crash between the two steps leaves a schema-2
+    // folder with the old column families, which the next open drops (schema1 false).
+    result<void> upgrade_schema1(bool schema1) {
+        if (schema1) {
+            rocksdb::WriteBatch b;
+            std::size_t n = 0;
+            for (std::size_t i = cf_count; i < cfs.size(); ++i) {
+                if (cfs[i]->GetName() != "by_src") continue;
+                std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cfs[i]));
+                for (it->SeekToFirst(); it->Valid();) {  // one seek per source, not per label
+                    auto parts = keys::split_name_seq(sv(it->key()));
+                    if (!parts)
+                        return corrupt(fmt::format("data folder {}: corrupt by_src key of {} bytes",
+                                                   opts.path.string(), it->key().size()));
+                    std::string src(parts->first);
+                    b.Put(cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
+                    ++n;
+                    it->Seek(sl(src + '\x01'));
+                }
+                if (!it->status().ok()) return io_error("reading by_src", it->status());
+            }
+            b.Put(cf(cf_meta), sl(kMetaSchema), sl(keys::kSchemaVersion));
+            rocksdb::WriteOptions wo;
+            wo.sync = true;
+            auto s = db->Write(wo, &b);
+            if (!s.ok()) return io_error("upgrading to schema 2", s);
+            kLog.info("data folder {}: upgraded from schema 1 to {} ({} label sources)",
+                      opts.path.string(), keys::kSchemaVersion, n);
+        }
+        while (cfs.size() > cf_count) {
+            auto* h = cfs.back();
+            auto name = h->GetName();
+            auto s = db->DropColumnFamily(h);
+            if (!s.ok()) return io_error(fmt::format("dropping column family {}", name), s);
+            db->DestroyColumnFamilyHandle(h);
+            cfs.pop_back();
+            kLog.info("data folder {}: dropped the schema-1 column family {}", opts.path.string(), name);
+        }
+        return {};
+    }
+
     // Reads a BE8 counter from meta; 0 when absent.
     result<std::uint64_t> read_counter(std::string_view key) const {
         std::string v;
@@ -256,6 +315,7 @@ struct write_batch::impl {
     std::vector<std::shared_ptr<log_entry>> entries;
     std::unordered_map<std::string, cached_state> states;
     std::vector<std::pair<std::string, std::uint64_t>> cursors;
+    std::vector<std::string> new_sources;  // first labels from these sources
     std::int64_t d_current = 0;
     std::int64_t d_follows = 0;
     std::size_t ops = 0;       // follow/account writes that changed something
@@ -266,7 +326,7 @@ struct write_batch::impl {
     rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return store->cf(id); }
 
     // The batch under the index. Writes to column families that are never read back through
-    // the batch (log, by_uri, by_src, and the state/meta records written at commit) go here
+    // the batch (log, current, and the state/meta records written at commit) go here
     // directly: they skip the index's skiplist insert (most of append()'s CPU), stay in order
     // in the same atomic batch, and the index stays valid (it holds offsets of earlier records
     // only; WriteBatchWithIndex records each indexed entry's own offset before writing it).
@@ -418,30 +478,18 @@ std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
     }
     const std::uint64_t seq = I.base_seq + I.entries.size() + 1;
     if (old) {
-        // The old entry leaves the indexes; its log entry stays for replay.
-        auto cur = I.get(cf_current, keys::be8(old->seq));
-        if (!cur) {
-            I.record(cur.error());
-            return 0;
-        }
-        auto parts = *cur ? keys::split_current(**cur) : std::nullopt;
-        if (!parts || parts->first != f.uri) {
-            I.record(corrupt(fmt::format("index entry current/{} of subject \"{}\" value \"{}\" is "
-                                         "missing or corrupt", old->seq, f.uri, f.val)));
-            return 0;
-        }
-        I.raw().Delete(I.cf(cf_by_src), sl(keys::name_seq(parts->second, old->seq)));
-        I.raw().Delete(I.cf(cf_by_uri), sl(keys::name_seq(f.uri, old->seq)));
-        I.wb.Delete(I.cf(cf_current), sl(keys::be8(old->seq)));
+        // The old entry leaves `current` (the state below now points at the new one); its log
+        // entry stays for replay.
+        I.raw().Delete(I.cf(cf_current), sl(keys::be8(old->seq)));
         if (!old->neg) --I.d_current;
     }
     if (!f.neg) ++I.d_current;
+    if (std::find(I.new_sources.begin(), I.new_sources.end(), f.src) == I.new_sources.end() &&
+        !I.store->knows_source(f.src))
+        I.new_sources.push_back(f.src);
 
     // The log value itself is written at commit: the encoding may come later (set_encoding).
-    auto seq_key = keys::be8(seq);
-    I.raw().Put(I.cf(cf_by_uri), sl(keys::name_seq(f.uri, seq)), sl(f.src));
-    I.raw().Put(I.cf(cf_by_src), sl(keys::name_seq(f.src, seq)), sl(f.uri));
-    I.wb.Put(I.cf(cf_current), sl(seq_key), sl(keys::current_value(f.uri, f.src)));
+    I.raw().Put(I.cf(cf_current), sl(keys::be8(seq)), sl(keys::current_value(f.uri, f.src)));
 
     held_label h{f.val, seq, f.cts, f.neg, f.exp};
     if (old) *old = std::move(h);
@@ -538,8 +586,9 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
     for (std::size_t i = 0; i < cf_count; ++i) {
         rocksdb::ColumnFamilyOptions co;
         co.level_compaction_dynamic_level_bytes = true;
-        const bool point = i == cf_state || i == cf_follows || i == cf_accounts || i == cf_meta ||
-                           i == cf_current;
+        // Bloom filters where point lookups happen (`current` and `log` are read in seq-ordered
+        // scans, and their point reads are hits, which a filter does not speed up).
+        const bool point = i == cf_state || i == cf_follows || i == cf_accounts || i == cf_meta;
         co.table_factory.reset(table(point, i == cf_log ? 16 * 1024 : 4 * 1024));
         co.write_buffer_size = (i == cf_log ? 64u : 16u) << 20;
         if (point) {
@@ -562,6 +611,13 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
                                            "\"{}\")", where, d.name));
         s = rocksdb::DB::OpenForReadOnly(dbo, where, descs, &I->cfs, &I->db);
     } else {
+        // A schema-1 folder still has the column families dropped since; they must be opened
+        // to open the database at all, and are dropped below.
+        std::vector<std::string> existing;
+        if (exists && rocksdb::DB::ListColumnFamilies(dbo, where, &existing).ok())
+            for (auto* name : kLegacyCfNames)
+                if (std::find(existing.begin(), existing.end(), name) != existing.end())
+                    descs.emplace_back(name, rocksdb::ColumnFamilyOptions());
         s = rocksdb::DB::Open(dbo, where, descs, &I->cfs, &I->db);
     }
     if (!s.ok()) {
@@ -588,7 +644,13 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
         return corrupt(fmt::format("data folder {} has a {} but no {}", where,
                                    has_schema ? "schema version" : "stamp",
                                    has_schema ? "environment stamp" : "schema version"));
-    if (has_schema && schema != keys::kSchemaVersion)
+    const bool schema1 = has_schema && schema == keys::kSchemaVersion1;
+    if (schema1 && options.read_only)
+        return error(int(store_errc::corrupt),
+                     fmt::format("data folder {} has schema version 1; open it once read-write "
+                                 "with this build (e.g. start the labeler) to upgrade it to {}",
+                                 where, keys::kSchemaVersion));
+    if (has_schema && !schema1 && schema != keys::kSchemaVersion)
         return error(int(store_errc::corrupt),
                      fmt::format("data folder {} has schema version {}; this build reads {}",
                                  where, schema, keys::kSchemaVersion));
@@ -621,6 +683,19 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
         if (!ws.ok()) return io_error(fmt::format("stamping data folder {}", where), ws);
         I->data_stamp = want;
         kLog.info("created data folder {} for {}", where, stamp_text(want));
+    }
+
+    if (I->cfs.size() > cf_count) {
+        auto up = I->upgrade_schema1(schema1);
+        if (!up) return up.error();
+    }
+    {
+        std::unique_ptr<rocksdb::Iterator> it(
+            I->db->NewIterator(rocksdb::ReadOptions(), I->cf(cf_meta)));
+        for (it->Seek(sl(keys::kSourcePrefix));
+             it->Valid() && it->key().starts_with(sl(keys::kSourcePrefix)); it->Next())
+            I->sources.emplace_back(sv(it->key()).substr(keys::kSourcePrefix.size()));
+        if (!it->status().ok()) return io_error("reading meta/src/", it->status());
     }
 
     for (auto [key, dst] : {std::pair{kMetaLastSeq, &I->last_seq}, std::pair{kMetaLogCount, &I->n_log},
@@ -673,6 +748,16 @@ result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
         if (cs.dirty) B.raw().Put(S.cf(cf_state), sl(uri), sl(keys::encode_state(cs.st)));
     for (auto& [source, c] : B.cursors)
         B.raw().Put(S.cf(cf_meta), sl(keys::cursor_key(source)), sl(keys::be8(c)));
+    if (!B.new_sources.empty()) {
+        // Known before the write (see impl::sources); a failed write leaves a source without
+        // labels in the list, which only costs a query a filter pass.
+        std::lock_guard lk(S.sources_mu);
+        for (auto& src : B.new_sources) {
+            B.raw().Put(S.cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
+            if (std::find(S.sources.begin(), S.sources.end(), src) == S.sources.end())
+                S.sources.push_back(src);
+        }
+    }
     const std::uint64_t new_last = B.base_seq + B.entries.size();
     const std::uint64_t new_log = S.n_log.load() + B.entries.size();
     const std::uint64_t new_current = std::uint64_t(std::int64_t(S.n_current.load()) + B.d_current);
@@ -767,8 +852,6 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
 
     const std::size_t want = q.limit + 1;  // one more than asked: tells whether more follow
     const std::uint64_t from = q.after_seq + 1;
-    const std::set<std::string, std::less<>> sources(q.sources.begin(), q.sources.end());
-    auto source_ok = [&](std::string_view src) { return sources.empty() || sources.count(src); };
 
     const rocksdb::Snapshot* snap = S.db->GetSnapshot();
     struct release {
@@ -778,6 +861,26 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
     } release_snap{S.db, snap};
     rocksdb::ReadOptions base;
     base.snapshot = snap;
+
+    // Sources: only those with labels here matter (read after the snapshot, so none of its
+    // sources is missing). None of them asked for: nothing matches. All of them: no filter.
+    std::vector<std::string> only;  // the sources to keep; empty = keep all
+    if (!q.sources.empty()) {
+        bool all = true;
+        for (auto& k : S.known_sources())
+            if (std::find(q.sources.begin(), q.sources.end(), k) != q.sources.end())
+                only.push_back(k);
+            else
+                all = false;
+        if (only.empty()) {
+            visit.begin(std::nullopt);
+            return {};
+        }
+        if (all) only.clear();
+    }
+    auto source_ok = [&](std::string_view src) {
+        return only.empty() || std::find(only.begin(), only.end(), src) != only.end();
+    };
 
     std::vector<std::uint64_t> seqs;
     // Scans [lower, upper) of `id`; `take` returns false to stop. Returns the iterator status.
@@ -817,31 +920,59 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
         return !stopped;
     };
     constexpr std::size_t unbounded = SIZE_MAX;
+    // The current entries (one per value) of the subject whose state record is `v`, from `from`.
+    std::optional<error> bad_state;
+    auto held_seqs = [&](std::string_view uri, std::string_view v, std::vector<std::uint64_t>& out) {
+        auto st = keys::decode_state(v, uri);
+        if (!st) {
+            bad_state = st.error();
+            return false;
+        }
+        for (auto& l : st->labels)
+            if (l.seq >= from) out.push_back(l.seq);
+        return true;
+    };
+    // Keeps the seqs whose source is asked for (`state` does not record sources; `current`
+    // does). Only runs when a source filter is in force, i.e. the store has several sources.
+    auto keep_sources = [&](std::vector<std::uint64_t>& v) -> rocksdb::Status {
+        if (only.empty() || v.empty()) return rocksdb::Status::OK();
+        std::sort(v.begin(), v.end());
+        std::vector<std::string> kb;
+        kb.reserve(v.size());
+        for (auto x : v) kb.push_back(keys::be8(x));
+        std::vector<rocksdb::Slice> ks(kb.begin(), kb.end());
+        std::vector<rocksdb::PinnableSlice> vals(v.size());
+        std::vector<rocksdb::Status> sts(v.size());
+        S.db->MultiGet(base, S.cf(cf_current), v.size(), ks.data(), vals.data(), sts.data(), true);
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (!sts[i].ok() && !sts[i].IsNotFound()) return sts[i];
+            auto parts = sts[i].ok() ? keys::split_current(sv(vals[i])) : std::nullopt;
+            if (parts && source_ok(parts->second)) v[n++] = v[i];
+        }
+        v.resize(n);
+        return rocksdb::Status::OK();
+    };
+    // Sorted, at most `want`.
+    auto first_want = [&](std::vector<std::uint64_t>& v) {
+        std::sort(v.begin(), v.end());
+        if (v.size() > want) v.resize(want);
+    };
 
     const bool everything = std::find(q.patterns.begin(), q.patterns.end(), "*") != q.patterns.end();
     rocksdb::Status st;
-    if (everything && sources.empty()) {
+    if (everything) {
         std::uint64_t start = from;
         scan_current("", seqs, start, unbounded, st);
-    } else if (everything) {
-        for (auto& src : sources) {
-            std::size_t n = 0;
-            st = scan(cf_by_src, keys::name_seq(src, from), keys::prefix_successor(src + '\0'),
-                      [&](auto k, auto) {
-                          if (auto p = keys::split_name_seq(k)) seqs.push_back(p->second), ++n;
-                          return n < want;
-                      });
-            if (!st.ok()) break;
-        }
     } else {
         for (auto& p : q.patterns) {
             std::vector<std::uint64_t> found;
             if (p.ends_with('*')) {
                 // Prefix: plans that all give the same answer, tried cheapest-first.
-                // (1) The by_uri range, if it is small (narrow prefixes, e.g. one account).
+                // (1) The `state` range, if it is small (narrow prefixes, e.g. one account).
                 // (2) A short probe of `current` in seq order: answers at once when matches are
                 //     dense (wide prefixes like "did:*").
-                // (3) The rest of the range, up to kPrefixRangeBudget keys in all.
+                // (3) The rest of the range, up to kPrefixRangeBudget subjects in all.
                 // (4) Otherwise the seq-ordered scan resumes where the probe stopped.
                 std::string_view prefix(p.data(), p.size() - 1);
                 const auto range_end = keys::prefix_successor(prefix);
@@ -850,45 +981,42 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
                 std::size_t scanned = 0;
                 auto scan_range = [&](std::size_t budget, bool& complete) {
                     complete = true;
-                    return scan(cf_by_uri, range_next, range_end, [&](auto k, auto v) {
+                    return scan(cf_state, range_next, range_end, [&](auto k, auto v) {
                         if (scanned == budget) {
                             complete = false;
                             range_next.assign(k);
                             return false;
                         }
                         ++scanned;
-                        auto parts = keys::split_name_seq(k);
-                        if (parts && parts->second >= from && source_ok(v))
-                            range.push_back(parts->second);
-                        return true;
+                        return held_seqs(k, v, range);
                     });
                 };
                 bool complete = false;
                 std::uint64_t start = from;
                 st = scan_range(kNarrowRange, complete);
-                if (st.ok() && !complete && !scan_current(prefix, found, start, kDenseProbe, st) &&
-                    st.ok()) {
+                if (st.ok() && !bad_state && !complete &&
+                    !scan_current(prefix, found, start, kDenseProbe, st) && st.ok()) {
                     st = scan_range(kPrefixRangeBudget, complete);
-                    if (st.ok() && !complete) scan_current(prefix, found, start, unbounded, st);
+                    if (st.ok() && !bad_state && !complete)
+                        scan_current(prefix, found, start, unbounded, st);
                 }
-                if (complete) {
-                    std::sort(range.begin(), range.end());
-                    if (range.size() > want) range.resize(want);
+                if (st.ok() && complete) {
+                    st = keep_sources(range);
+                    first_want(range);
                     found = std::move(range);
                 }
             } else {
-                std::size_t n = 0;
-                st = scan(cf_by_uri, keys::name_seq(p, from), keys::prefix_successor(p + '\0'),
-                          [&](auto k, auto v) {
-                              auto parts = keys::split_name_seq(k);
-                              if (parts && source_ok(v)) found.push_back(parts->second), ++n;
-                              return n < want;
-                          });
+                std::string v;
+                st = S.db->Get(base, S.cf(cf_state), sl(p), &v);
+                if (st.IsNotFound()) st = rocksdb::Status::OK();
+                else if (st.ok() && held_seqs(p, v, found)) st = keep_sources(found);
+                first_want(found);
             }
-            if (!st.ok()) break;
+            if (!st.ok() || bad_state) break;
             seqs.insert(seqs.end(), found.begin(), found.end());
         }
     }
+    if (bad_state) return *bad_state;
     if (!st.ok()) return io_error("queryLabels scan", st);
 
     std::sort(seqs.begin(), seqs.end());
