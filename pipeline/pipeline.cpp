@@ -11,6 +11,7 @@
 #include "pipeline/sources/source.hpp"
 #include "pipeline/writer.hpp"
 #include "src/common/log.hpp"
+#include "src/common/thread_name.hpp"
 
 namespace labeler::pipeline {
 namespace {
@@ -132,7 +133,10 @@ void pipeline::start() {
              m.start_cursor ? std::to_string(*m.start_cursor) : "none");
     m.deps.health.set_pipeline_ok(true);
     m.running = true;
-    m.writer_thread = std::thread([&m] { m.writer_loop(); });
+    m.writer_thread = std::thread([&m] {
+        name_this_thread("writer");
+        m.writer_loop();
+    });
     m.src->start();
 }
 

@@ -1,4 +1,5 @@
 #include "pipeline/signer.hpp"
+#include "src/common/thread_name.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -12,7 +13,10 @@ constexpr std::size_t min_parallel = 8;
 constexpr std::size_t chunk = 4;  // labels per grab from the shared counter
 }  // namespace
 
-signer::signer(const atproto::private_key& key) : key_(key), helper_([this] { run(); }) {}
+signer::signer(const atproto::private_key& key) : key_(key), helper_([this] {
+    name_this_thread("signer");
+    run();
+}) {}
 
 signer::~signer() {
     {

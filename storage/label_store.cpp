@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "src/common/log.hpp"
+#include "src/common/thread_name.hpp"
 #include "storage/keys.hpp"
 
 namespace labeler::storage {
@@ -709,7 +710,10 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
     if (registry) I->metrics = std::make_unique<probe>(*registry);
     I->refresh_gauges(true);
     if (!options.read_only && options.sync == store_options::sync_mode::interval)
-        I->syncer = std::thread([p = I.get()] { p->sync_loop(); });
+        I->syncer = std::thread([p = I.get()] {
+            name_this_thread("wal-sync");
+            p->sync_loop();
+        });
     kLog.info("opened data folder {} ({}): last seq {}, {} follow records", where,
               stamp_text(I->data_stamp), I->last_seq.load(), I->n_follows.load());
     return std::unique_ptr<label_store>(new label_store(std::move(I)));

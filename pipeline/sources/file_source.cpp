@@ -20,6 +20,7 @@
 #include "pipeline/decode.hpp"
 #include "pipeline/sources/source.hpp"
 #include "src/common/log.hpp"
+#include "src/common/thread_name.hpp"
 
 namespace labeler::pipeline {
 namespace {
@@ -31,7 +32,12 @@ public:
     explicit file_source(source_context ctx) : ctx_(std::move(ctx)) {}
     ~file_source() override { stop(); }
 
-    void start() override { thread_ = std::thread([this] { run(); }); }
+    void start() override {
+        thread_ = std::thread([this] {
+            name_this_thread("source");
+            run();
+        });
+    }
 
     void stop() override {
         {

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "src/common/log.hpp"
+#include "src/common/thread_name.hpp"
 
 // Beast's WebSocket close/teardown for a stream layered on buffered_read_stream: forward to
 // the layer below (found by ADL from inside websocket::stream).
@@ -436,8 +437,12 @@ void reconnecting_client::start() {
     if (impl_->started || impl_->stopping || impl_->opts.urls.empty()) return;
     impl_->started = true;
     auto* d = impl_.get();
-    d->watchdog_thread = std::thread([d] { d->watchdog(); });
+    d->watchdog_thread = std::thread([d] {
+        name_this_thread("source-watch");
+        d->watchdog();
+    });
     d->thread = std::thread([d] {
+        name_this_thread("source");
         asio::co_spawn(d->ioc, d->run(), [d](std::exception_ptr e) {
             if (!e) return;
             try {

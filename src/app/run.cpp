@@ -18,6 +18,7 @@
 #include "src/atproto/crypto.hpp"
 #include "src/common/health.hpp"
 #include "src/common/log.hpp"
+#include "src/common/thread_name.hpp"
 #include "src/server/server.hpp"
 #include "storage/label_store.hpp"
 
@@ -76,6 +77,7 @@ int run(const config::profile& profile, std::optional<std::uint64_t> cursor) {
     std::vector<std::thread> io_threads;
     for (unsigned i = 0; i < threads; ++i) {
         io_threads.emplace_back([&] {
+            name_this_thread("io");
             try {
                 ioc->run();
             } catch (const std::exception& e) {

@@ -1,4 +1,5 @@
 #include "tests/e2e/fake_stream.hpp"
+#include "src/common/thread_name.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -281,7 +282,10 @@ fake_stream_server::fake_stream_server(options opts) : impl_(std::make_shared<im
     impl_->wake.expires_at(asio::steady_timer::time_point::max());
     auto* d = impl_.get();
     asio::co_spawn(d->ioc, d->accept_loop(), asio::detached);
-    d->thread = std::thread([d] { d->ioc.run(); });
+    d->thread = std::thread([d] {
+        name_this_thread("fake-stream");
+        d->ioc.run();
+    });
 }
 
 fake_stream_server::~fake_stream_server() { stop(); }
