@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "src/atproto/crypto.hpp"
+#include "src/common/thread_name.hpp"
 #include "src/atproto/label.hpp"
 #include "src/server/query.hpp"
 #include "src/server/server.hpp"
@@ -310,6 +311,7 @@ void bench_fanout(const options& o, std::uint16_t port, storage::label_store& st
         }
     });
     std::thread reader([&] {
+        name_this_thread("fanout-clients");
         while (done < clients.size() && ioc.run_one()) {}
         deadline.cancel();
     });
@@ -413,7 +415,11 @@ int main(int argc, char** argv) {
     auto ep = srv.listen();
     if (!ep) return 1;
     std::vector<std::thread> io;
-    for (unsigned i = 0; i < o.threads; ++i) io.emplace_back([&] { ioc.run(); });
+    for (unsigned i = 0; i < o.threads; ++i)
+        io.emplace_back([&] {
+            name_this_thread("io");
+            ioc.run();
+        });
 
     if (o.query) {
         bench_query_cpu(*store, "exact", "uriPatterns=" + subject(o.labels / 2));
