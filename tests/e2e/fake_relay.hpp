@@ -18,10 +18,12 @@ namespace labeler::testing {
 
 class fake_relay : public fake_stream_server {
 public:
-    explicit fake_relay(std::vector<std::size_t> drop_after = {}, bool close_at_end = false)
+    // `tls`: serve wss:// with this identity (see fake_ca.hpp).
+    explicit fake_relay(std::vector<std::size_t> drop_after = {}, bool close_at_end = false,
+                        std::optional<tls_identity> tls = std::nullopt)
         : fake_stream_server(options{cursor_mode::exclusive_or_future,
                                      "/xrpc/com.atproto.sync.subscribeRepos",
-                                     std::move(drop_after), close_at_end, std::nullopt}) {}
+                                     std::move(drop_after), close_at_end, std::move(tls)}) {}
 };
 
 namespace firehose {
