@@ -1031,6 +1031,7 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
         next_cursor = seqs.back();
     }
     visit.begin(next_cursor);
+    std::erase_if(seqs, [&](std::uint64_t seq) { return visit.have(seq); });
     if (seqs.empty()) return {};
 
     auto missing = [&](std::uint64_t seq) {

@@ -73,12 +73,15 @@ struct query_response {
 };
 
 // Receives queryLabels results without copies (label_store::query_each): begin() once with
-// the next page's cursor, then label() per result in seq order; `cbor` is valid only during
-// the call.
+// the next page's cursor, then have() for every result in seq order, then label() in seq order
+// for each result whose have() returned false; `cbor` is valid only during the call. A visitor
+// that already holds some labels (e.g. a cache of their rendering) answers have() with true,
+// and the store does not read those log entries at all.
 class query_visitor {
 public:
     virtual ~query_visitor() = default;
     virtual void begin(std::optional<std::uint64_t> next_cursor) = 0;
+    virtual bool have(std::uint64_t /*seq*/) { return false; }
     virtual void label(std::uint64_t seq, std::string_view cbor) = 0;
 };
 

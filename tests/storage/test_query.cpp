@@ -247,3 +247,43 @@ TEST_CASE("invalid queries are refused, not crashed on", "[storage][query]") {
     REQUIRE(r);
     CHECK(r->labels.empty());
 }
+
+TEST_CASE("query_each skips the log entries the visitor already has", "[storage][query]") {
+    fixture f;
+    std::vector<label_fields> batch;
+    for (int i = 0; i < 20; ++i) batch.push_back(fields(fmt::format("did:plc:h{:02}", i), "kichi"));
+    f.add(batch);
+    struct partial : query_visitor {
+        std::set<std::uint64_t> held;
+        std::vector<std::uint64_t> asked, read;
+        std::optional<std::uint64_t> next;
+        void begin(std::optional<std::uint64_t> n) override { next = n; }
+        bool have(std::uint64_t seq) override {
+            asked.push_back(seq);
+            return held.count(seq) > 0;
+        }
+        void label(std::uint64_t seq, std::string_view cbor) override {
+            CHECK(cbor == "cbor|" + fmt::format("did:plc:h{:02}", seq - 1) + "|kichi|pos");
+            read.push_back(seq);
+        }
+    };
+    for (auto patterns : {std::vector<std::string>{"*"}, std::vector<std::string>{"did:plc:h*"},
+                          std::vector<std::string>{"did:plc:h03", "did:plc:h04", "did:plc:h09"}}) {
+        partial v;
+        v.held = {2, 4, 5, 10};
+        query_request q;
+        q.patterns = patterns;
+        q.limit = 10;
+        REQUIRE(f.store->query_each(q, v));
+        INFO(patterns.front());
+        if (patterns.size() == 1) {
+            CHECK(v.asked == seq_list{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+            CHECK(v.read == seq_list{1, 3, 6, 7, 8, 9});
+            CHECK(v.next == std::optional<std::uint64_t>(10));
+        } else {
+            CHECK(v.asked == seq_list{4, 5, 10});
+            CHECK(v.read.empty());  // all held: the log is not read at all
+            CHECK_FALSE(v.next);
+        }
+    }
+}
