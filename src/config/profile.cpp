@@ -233,6 +233,7 @@ void read_server(table_reader& top, profile& out) {
     if (auto v = r.integer("ws_ping_interval_ms", 1, kDay_ms))
         s.ws_ping_interval = std::chrono::milliseconds(*v);
     if (auto v = r.integer("max_connections", 1, 1'000'000)) s.max_connections = *v;
+    if (auto v = r.integer("label_json_cache", 0, 16'777'216)) s.label_json_cache = *v;
     r.finish();
 }
 

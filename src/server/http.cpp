@@ -141,8 +141,9 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
         // Named locals, not temporaries, around co_await: g++ 12 may destroy a temporary
         // living across a co_await twice.
         auto work = [&st, req_q = std::move(*q)]() -> result<std::string> {
-            query_labels_renderer body(req_q.limit);
+            query_labels_renderer body(req_q.limit, &st.label_json);
             if (auto ok = st.store.query_each(req_q, body); !ok) return ok.error();
+            st.metrics.label_json_cache(body.cache_hits(), body.cache_misses());
             return result<std::string>(boost::system::in_place_value, body.finish());
         };
         auto op = offload(st.pool, std::move(work));

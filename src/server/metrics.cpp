@@ -86,6 +86,13 @@ server_metrics::server_metrics(prometheus::Registry& registry)
                                .Help("Connections answered 503 and closed: server.max_connections")
                                .Register(registry)
                                .Add({})),
+      json_cache_(prometheus::BuildCounter()
+                      .Name("labeler_server_label_json_cache_total")
+                      .Help("queryLabels results found (hit) or not (miss) in the rendered-label "
+                            "cache (server.label_json_cache)")
+                      .Register(registry)),
+      json_cache_hits_(json_cache_.Add({{"result", "hit"}})),
+      json_cache_misses_(json_cache_.Add({{"result", "miss"}})),
       registry_(registry),
       requests_(prometheus::BuildCounter()
                     .Name("labeler_server_requests_total")
@@ -148,6 +155,11 @@ void server_metrics::subscriber_removed() { subscribers_.Decrement(); }
 void server_metrics::frames_sent(std::size_t n) { frames_sent_.Increment(double(n)); }
 void server_metrics::slow_consumer_dropped() { slow_consumer_drops_.Increment(); }
 void server_metrics::connection_refused() { connections_refused_.Increment(); }
+
+void server_metrics::label_json_cache(std::size_t hits, std::size_t misses) {
+    if (hits) json_cache_hits_.Increment(double(hits));
+    if (misses) json_cache_misses_.Increment(double(misses));
+}
 
 void server_metrics::ws_rejected(const char* reason) {
     std::lock_guard lk(mu_);

@@ -5,7 +5,7 @@
 // labeler_server_request_seconds{route} (histogram), labeler_server_subscribers,
 // labeler_server_connections, labeler_server_frames_sent_total,
 // labeler_server_slow_consumer_drops_total, labeler_server_ws_rejected_total{reason},
-// labeler_server_connections_refused_total,
+// labeler_server_connections_refused_total, labeler_server_label_json_cache_total{result},
 // and process_{cpu_seconds_total,resident_memory_bytes,open_fds,start_time_seconds},
 // refreshed from /proc on every scrape. Thread-safe.
 #include <array>
@@ -46,6 +46,7 @@ public:
     void frames_sent(std::size_t n);
     void slow_consumer_dropped();
     void connection_refused();  // over server.max_connections
+    void label_json_cache(std::size_t hits, std::size_t misses);  // per queryLabels request
 
 private:
     prometheus::Gauge& subscribers_;
@@ -53,6 +54,9 @@ private:
     prometheus::Counter& frames_sent_;
     prometheus::Counter& slow_consumer_drops_;
     prometheus::Counter& connections_refused_;
+    prometheus::Family<prometheus::Counter>& json_cache_;
+    prometheus::Counter& json_cache_hits_;
+    prometheus::Counter& json_cache_misses_;
     void refresh_process();
     prometheus::Registry& registry_;
     prometheus::Family<prometheus::Counter>& requests_;

@@ -102,8 +102,11 @@ result<storage::query_request> parse_query_labels(std::string_view query) {
     return q;
 }
 
-query_labels_renderer::query_labels_renderer(std::size_t expected_labels) {
+query_labels_renderer::query_labels_renderer(std::size_t expected_labels,
+                                             label_json_cache* cache)
+    : cache_(cache && cache->capacity() ? cache : nullptr) {
     out_.reserve(64 + expected_labels * 260);
+    if (cache_) parts_.reserve(expected_labels);
 }
 
 void query_labels_renderer::begin(std::optional<std::uint64_t> next_cursor) {
@@ -116,19 +119,52 @@ void query_labels_renderer::begin(std::optional<std::uint64_t> next_cursor) {
     out_ += "\"labels\":[";
 }
 
-void query_labels_renderer::label(std::uint64_t, std::string_view cbor) {
+bool query_labels_renderer::have(std::uint64_t seq) {
+    if (!cache_) return false;
+    auto& part = parts_.emplace_back(seq, std::string());
+    if (cache_->get(seq, part.second)) {
+        ++hits_;
+        return true;
+    }
+    ++misses_;
+    return false;
+}
+
+void query_labels_renderer::render(std::string& out, std::string_view cbor) {
     auto l = atproto::decode_cbor_view(
         {reinterpret_cast<const std::uint8_t*>(cbor.data()), cbor.size()});
     if (!l) {
         ++skipped_;
         return;
     }
-    if (!first_) out_ += ',';
-    first_ = false;
-    atproto::append_json(out_, *l);
+    atproto::append_json(out, *l);
+}
+
+void query_labels_renderer::label(std::uint64_t seq, std::string_view cbor) {
+    if (!cache_) {
+        const std::size_t mark = out_.size();
+        if (!first_) out_ += ',';
+        const std::size_t before = skipped_;
+        render(out_, cbor);
+        if (skipped_ != before) out_.resize(mark);  // nothing rendered: no comma either
+        else first_ = false;
+        return;
+    }
+    // The parts are in seq order and label() comes in seq order: find this one's slot.
+    while (next_part_ < parts_.size() && parts_[next_part_].first != seq) ++next_part_;
+    if (next_part_ == parts_.size()) return;  // not announced through have(): not expected
+    auto& json = parts_[next_part_++].second;
+    render(json, cbor);
+    if (!json.empty()) cache_->put(seq, json);
 }
 
 std::string query_labels_renderer::finish() {
+    for (auto& [seq, json] : parts_) {
+        if (json.empty()) continue;
+        if (!first_) out_ += ',';
+        first_ = false;
+        out_ += json;
+    }
     out_ += "]}";
     return std::move(out_);
 }

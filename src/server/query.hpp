@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "src/common/result.hpp"
+#include "src/server/json_cache.hpp"
 #include "storage/label_store.hpp"
 
 namespace labeler::server {
@@ -29,19 +30,30 @@ result<storage::query_request> parse_query_labels(std::string_view query);
 std::string render_query_labels(const storage::query_response& r, std::size_t* skipped = nullptr);
 
 // The same body, written while the store visits the results (label_store::query_each), so
-// no label is copied out of RocksDB first.
+// no label is copied out of RocksDB first. With a cache, labels found there are not read from
+// the store at all (have()), and the ones rendered here are added to it.
 class query_labels_renderer : public storage::query_visitor {
 public:
-    explicit query_labels_renderer(std::size_t expected_labels = 50);
+    explicit query_labels_renderer(std::size_t expected_labels = 50,
+                                   label_json_cache* cache = nullptr);
     void begin(std::optional<std::uint64_t> next_cursor) override;
+    bool have(std::uint64_t seq) override;
     void label(std::uint64_t seq, std::string_view cbor) override;
     // The finished body; skipped() tells how many entries failed to decode.
     std::string finish();
     std::size_t skipped() const { return skipped_; }
+    std::size_t cache_hits() const { return hits_; }
+    std::size_t cache_misses() const { return misses_; }
 
 private:
+    void render(std::string& out, std::string_view cbor);
+
     std::string out_;
-    std::size_t skipped_ = 0;
+    label_json_cache* cache_;
+    // With a cache: every result's JSON in seq order (empty until label() renders it).
+    std::vector<std::pair<std::uint64_t, std::string>> parts_;
+    std::size_t next_part_ = 0;
+    std::size_t skipped_ = 0, hits_ = 0, misses_ = 0;
     bool first_ = true;
 };
 

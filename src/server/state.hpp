@@ -68,7 +68,8 @@ private:
 struct server::state {
     state(boost::asio::io_context& ioc, server_deps deps)
         : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
-          metrics(deps.metrics), pool(std::max(1u, deps.profile.server.threads)),
+          metrics(deps.metrics), label_json(deps.profile.server.label_json_cache),
+          pool(std::max(1u, deps.profile.server.threads)),
           publish_strand(boost::asio::make_strand(ioc)) {}
 
     boost::asio::io_context& ioc;
@@ -76,6 +77,7 @@ struct server::state {
     storage::label_store& store;
     labeler::health& health;
     server_metrics metrics;
+    label_json_cache label_json;  // queryLabels: rendered labels by seq
     hub subscribers;
     boost::asio::thread_pool pool;
     // Fan-out tasks run here, one at a time and in publish() order: with several I/O threads,

@@ -33,6 +33,7 @@ idle_timeout_ms = 30000
 subscriber_queue_frames = 500
 ws_ping_interval_ms = 15000
 max_connections = 2000
+label_json_cache = 1000
 
 [storage]
 path = "data/staging"
@@ -163,6 +164,7 @@ TEST_CASE("a profile with every key loads with every field") {
     CHECK(p.server.subscriber_queue_frames == 500);
     CHECK(p.server.ws_ping_interval == 15000ms);
     CHECK(p.server.max_connections == 2000);
+    CHECK(p.server.label_json_cache == 1000);
     CHECK(p.storage.path == "data/staging");
     CHECK(p.storage.sync == storage_config::sync_mode::interval);
     CHECK(p.storage.sync_interval == 250ms);
@@ -440,6 +442,8 @@ TEST_CASE("bad profiles name the file, the key and the problem") {
          "server.threads: must be between 1 and 256, got 0"},
         {"zero max_connections", with("[server]\n", "[server]\nmax_connections = 0\n"),
          "server.max_connections: must be between 1 and 1000000, got 0"},
+        {"huge label_json_cache", with("[server]\n", "[server]\nlabel_json_cache = 100000000\n"),
+         "server.label_json_cache: must be between 0 and 16777216, got 100000000"},
         {"zero queue capacity", kBase + "\n[pipeline]\nqueue_capacity = 0\n",
          "pipeline.queue_capacity: must be between 1 and"},
         {"bad label value (digits, upper case)", with("id = \"kyo\"", "id = \"Kyo_1\""),

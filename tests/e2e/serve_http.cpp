@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/e2e/harness.hpp"
+#include "tests/e2e/ingest_support.hpp"
 
 using namespace labeler;
 using namespace labeler::e2e;
@@ -136,6 +137,9 @@ TEST_CASE("queryLabels: paginates through 1000 labels in seq order, no repeats, 
         for (std::size_t i = 0; i < uris.size(); ++i) REQUIRE(uris[i] == s.seeded[i].label.uri);
         CHECK(std::set<std::string>(uris.begin(), uris.end()).size() == 1000);
     }
+    // The later passes were rendered from the label JSON cache (and matched the seeded labels).
+    CHECK(ingest::metric(s.port(), "labeler_server_label_json_cache_total", "result=\"hit\"") >= 2000);
+    CHECK(ingest::metric(s.port(), "labeler_server_label_json_cache_total", "result=\"miss\"") == 1000);
     // the default limit is 50
     auto page = parse_query_page(http_get(s.port(), q("uriPatterns=*")).body);
     CHECK(page.labels.size() == 50);

@@ -71,3 +71,93 @@ TEST_CASE("xrpc error bodies are escaped JSON") {
     append_json_string(s, std::string_view("\x01", 1));
     CHECK(s == "\"\\u0001\"");
 }
+
+namespace {
+
+std::string signed_label_cbor(std::string uri, std::string val) {
+    atproto::label l;
+    l.src = "did:plc:src";
+    l.uri = std::move(uri);
+    l.val = std::move(val);
+    l.cts = "2026-01-01T00:00:00.000Z";
+    l.sig = std::array<std::uint8_t, 64>{};
+    return atproto::encode_cbor(l);
+}
+
+// Drives a renderer the way label_store::query_each does: begin, have() for every result in
+// order, then label() for the ones it does not have. Returns the body and the label() calls.
+std::pair<std::string, std::size_t> visit(query_labels_renderer& r,
+                                          const std::vector<storage::log_entry>& entries,
+                                          std::optional<std::uint64_t> next = std::nullopt) {
+    r.begin(next);
+    std::vector<const storage::log_entry*> wanted;
+    for (auto& e : entries)
+        if (!r.have(e.seq)) wanted.push_back(&e);
+    for (auto* e : wanted) r.label(e->seq, e->cbor);
+    return {r.finish(), wanted.size()};
+}
+
+}  // namespace
+
+TEST_CASE("label_json_cache: hits by seq, a colliding seq replaces the slot, 0 disables") {
+    label_json_cache c(5);  // rounded up to 8 slots
+    CHECK(c.capacity() == 8);
+    std::string out = "x";
+    CHECK_FALSE(c.get(3, out));
+    c.put(3, "{\"a\":3}");
+    CHECK(c.get(3, out));
+    CHECK(out == "x{\"a\":3}");
+    c.put(11, "{\"a\":11}");  // same slot as 3
+    out.clear();
+    CHECK_FALSE(c.get(3, out));
+    CHECK(c.get(11, out));
+    CHECK(out == "{\"a\":11}");
+    c.put(0, "{}");  // seq 0 never exists
+    CHECK_FALSE(c.get(0, out));
+
+    label_json_cache off(0);
+    CHECK(off.capacity() == 0);
+    off.put(1, "{}");
+    CHECK_FALSE(off.get(1, out));
+}
+
+TEST_CASE("query_labels_renderer with a cache: same body, cached labels are not read again") {
+    std::vector<storage::log_entry> entries{{4, signed_label_cbor("did:plc:a", "kichi")},
+                                            {9, "\xff garbage"},
+                                            {12, signed_label_cbor("did:plc:b", "kyo")}};
+    storage::query_response r;
+    r.labels = entries;
+    r.next_cursor = 12;
+    std::size_t skipped = 0;
+    const std::string plain = render_query_labels(r, &skipped);
+    REQUIRE(skipped == 1);
+
+    label_json_cache cache(1024);
+    query_labels_renderer first(3, &cache);
+    auto [body1, read1] = visit(first, entries, 12);
+    CHECK(body1 == plain);
+    CHECK(read1 == 3);
+    CHECK(first.cache_hits() == 0);
+    CHECK(first.cache_misses() == 3);
+    CHECK(first.skipped() == 1);
+
+    query_labels_renderer second(3, &cache);
+    auto [body2, read2] = visit(second, entries, 12);
+    CHECK(body2 == plain);
+    CHECK(read2 == 1);  // only the entry that never rendered is read again
+    CHECK(second.cache_hits() == 2);
+
+    // Partly cached: a new label between cached ones keeps seq order.
+    entries.insert(entries.begin() + 1, {7, signed_label_cbor("did:plc:c", "daikichi")});
+    r.labels = entries;
+    const std::string plain2 = render_query_labels(r);
+    query_labels_renderer third(4, &cache);
+    auto [body3, read3] = visit(third, entries, 12);
+    CHECK(body3 == plain2);
+    CHECK(read3 == 2);
+    CHECK(third.cache_hits() == 2);
+
+    // Nothing at all.
+    query_labels_renderer none(0, &cache);
+    CHECK(visit(none, {}).first == "{\"labels\":[]}");
+}
