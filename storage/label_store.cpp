@@ -11,11 +11,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -301,9 +301,15 @@ struct label_store::impl {
 };
 
 // ------------------------------------------------------------------------------------------
-// write_batch::impl: a WriteBatchWithIndex (so reads see the batch's own writes), the decoded
-// states of the subjects this batch touched (written into the batch at commit), the appended
-// entries, the cursors, and the counter deltas.
+// write_batch::impl: the writes of one batch, held in key order so that they can be read back
+// (read-your-writes) and written to RocksDB sorted within each column family, plus the decoded
+// states of the subjects the batch touched, the appended entries, the cursors and the counter
+// deltas. commit() turns it into one rocksdb::WriteBatch.
+//
+// Why not rocksdb::WriteBatchWithIndex: its index is a second skiplist insert per indexed
+// write and every read goes through GetFromBatchAndDB; plain ordered maps are cheaper, and
+// writing each column family's keys in ascending order lets the memtable inserts of a batch
+// reuse each other's search paths.
 struct write_batch::impl {
     struct cached_state {
         subject_state st;
@@ -311,10 +317,15 @@ struct write_batch::impl {
     };
 
     label_store::impl* store = nullptr;
-    rocksdb::WriteBatchWithIndex wb{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
     std::uint64_t base_seq = 0;
     std::vector<std::shared_ptr<log_entry>> entries;
+    // `current` changes by seq: the entry's value (uri + 0x00 + src), or nullopt = delete.
+    std::map<std::uint64_t, std::optional<std::string>> current;
     std::unordered_map<std::string, cached_state> states;
+    // follows: key -> subject DID, or nullopt = deleted by this batch.
+    std::map<std::string, std::optional<std::string>, std::less<>> follows;
+    // accounts: did -> status; active means "delete the record".
+    std::map<std::string, account_status, std::less<>> accounts;
     std::vector<std::pair<std::string, std::uint64_t>> cursors;
     std::vector<std::string> new_sources;  // first labels from these sources
     std::int64_t d_current = 0;
@@ -326,31 +337,30 @@ struct write_batch::impl {
 
     rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return store->cf(id); }
 
-    // The batch under the index. Writes to column families that are never read back through
-    // the batch (log, current, and the state/meta records written at commit) go here
-    // directly: they skip the index's skiplist insert (most of append()'s CPU), stay in order
-    // in the same atomic batch, and the index stays valid (it holds offsets of earlier records
-    // only; WriteBatchWithIndex records each indexed entry's own offset before writing it).
-    rocksdb::WriteBatch& raw() { return *wb.GetWriteBatch(); }
-
     void record(error e) {
         kLog.error("write batch: {}", e.message);
         if (!err) err = std::move(e);
     }
 
-    // Value of `key` in batch + store; nullopt when absent.
-    result<std::optional<std::string>> get(cf_id id, std::string_view key) {
+    // Value of `key` in the committed store; nullopt when absent.
+    result<std::optional<std::string>> db_get(cf_id id, std::string_view key) const {
         std::string v;
-        auto s = wb.GetFromBatchAndDB(store->db, rocksdb::ReadOptions(), cf(id), sl(key), &v);
+        auto s = store->db->Get(rocksdb::ReadOptions(), cf(id), sl(key), &v);
         if (s.IsNotFound()) return std::optional<std::string>{};
         if (!s.ok()) return io_error(fmt::format("reading {}", kCfNames[id]), s);
         return std::optional<std::string>{std::move(v)};
     }
 
+    // Subject of follow record `key` in batch + store; nullopt when unknown or deleted.
+    result<std::optional<std::string>> follow(std::string_view key) const {
+        if (auto it = follows.find(key); it != follows.end()) return it->second;
+        return db_get(cf_follows, key);
+    }
+
     result<cached_state*> load_state(std::string_view uri) {
         std::string key(uri);
         if (auto it = states.find(key); it != states.end()) return &it->second;
-        auto v = get(cf_state, uri);
+        auto v = db_get(cf_state, uri);
         if (!v) return v.error();
         cached_state cs;
         if (*v) {
@@ -359,6 +369,38 @@ struct write_batch::impl {
             cs.st = std::move(*st);
         }
         return &states.emplace(std::move(key), std::move(cs)).first->second;
+    }
+
+    // The whole batch as one rocksdb::WriteBatch: each column family's keys in ascending
+    // order, then the meta records.
+    void write_to(rocksdb::WriteBatch& b) const {
+        for (auto& e : entries) b.Put(cf(cf_log), sl(keys::be8(e->seq)), sl(e->cbor));
+        for (auto& [seq, v] : current) {
+            if (v) b.Put(cf(cf_current), sl(keys::be8(seq)), sl(*v));
+            else b.Delete(cf(cf_current), sl(keys::be8(seq)));
+        }
+        std::vector<const std::pair<const std::string, cached_state>*> dirty;
+        dirty.reserve(states.size());
+        for (auto& kv : states)
+            if (kv.second.dirty) dirty.push_back(&kv);
+        std::sort(dirty.begin(), dirty.end(), [](auto* a, auto* b) { return a->first < b->first; });
+        for (auto* kv : dirty)
+            b.Put(cf(cf_state), sl(kv->first), sl(keys::encode_state(kv->second.st)));
+        for (auto& [k, subject] : follows) {
+            if (subject) b.Put(cf(cf_follows), sl(k), sl(*subject));
+            else b.Delete(cf(cf_follows), sl(k));
+        }
+        for (auto& [did, status] : accounts) {
+            if (status == account_status::active) {
+                b.Delete(cf(cf_accounts), sl(did));
+            } else {
+                char c = char(status);
+                b.Put(cf(cf_accounts), sl(did), rocksdb::Slice(&c, 1));
+            }
+        }
+        for (auto& [source, c] : cursors)
+            b.Put(cf(cf_meta), sl(keys::cursor_key(source)), sl(keys::be8(c)));
+        for (auto& src : new_sources) b.Put(cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
     }
 };
 
@@ -370,22 +412,25 @@ write_batch::~write_batch() = default;
 result<std::optional<std::string>> write_batch::follow_subject(std::string_view follower,
                                                                std::string_view rkey) {
     if (!keys::key_safe(follower)) return std::optional<std::string>{};
-    return impl_->get(cf_follows, keys::follow_key(follower, rkey));
+    return impl_->follow(keys::follow_key(follower, rkey));
 }
 
 result<std::size_t> write_batch::follow_count(std::string_view follower) {
     if (!keys::key_safe(follower)) return std::size_t{0};
     auto& I = *impl_;
-    auto prefix = keys::follow_prefix(follower);
-    auto upper = *keys::prefix_successor(prefix);  // prefix ends in 0x00: always has one
+    const auto prefix = keys::follow_prefix(follower);
+    const auto upper = *keys::prefix_successor(prefix);  // prefix ends in 0x00: always has one
+    // Records in the store that this batch did not touch, then the batch's own live records.
     rocksdb::Slice upper_slice = sl(upper);
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(I.wb.NewIteratorWithBase(
-        I.cf(cf_follows), I.store->db->NewIterator(ro, I.cf(cf_follows)), &ro));
+    std::unique_ptr<rocksdb::Iterator> it(I.store->db->NewIterator(ro, I.cf(cf_follows)));
     std::size_t n = 0;
-    for (it->Seek(sl(prefix)); it->Valid() && it->key().starts_with(sl(prefix)); it->Next()) ++n;
+    for (it->Seek(sl(prefix)); it->Valid(); it->Next())
+        if (!I.follows.contains(sv(it->key()))) ++n;
     if (!it->status().ok()) return io_error("counting follow records", it->status());
+    for (auto b = I.follows.lower_bound(prefix); b != I.follows.end() && b->first < upper; ++b)
+        if (b->second) ++n;
     return n;
 }
 
@@ -398,7 +443,9 @@ result<subject_state> write_batch::state(std::string_view uri) {
 
 result<account_status> write_batch::account(std::string_view did) {
     if (!keys::key_safe(did)) return account_status::active;
-    auto v = impl_->get(cf_accounts, did);
+    auto& I = *impl_;
+    if (auto it = I.accounts.find(did); it != I.accounts.end()) return it->second;
+    auto v = I.db_get(cf_accounts, did);
     if (!v) return v.error();
     if (!*v) return account_status::active;
     if ((*v)->size() != 1 || std::uint8_t((**v)[0]) > 5)
@@ -418,11 +465,11 @@ void write_batch::put_follow(std::string_view follower, std::string_view rkey,
         return;
     }
     auto key = keys::follow_key(follower, rkey);
-    auto old = I.get(cf_follows, key);
+    auto old = I.follow(key);
     if (!old) return I.record(old.error());
     if (*old && **old == subject) return;  // already known: no-op
     if (!*old) ++I.d_follows;
-    I.wb.Put(I.cf(cf_follows), sl(key), sl(subject));
+    I.follows.insert_or_assign(std::move(key), std::string(subject));
     ++I.ops;
 }
 
@@ -433,11 +480,11 @@ void write_batch::delete_follow(std::string_view follower, std::string_view rkey
         return;
     }
     auto key = keys::follow_key(follower, rkey);
-    auto old = I.get(cf_follows, key);
+    auto old = I.follow(key);
     if (!old) return I.record(old.error());
     if (!*old) return;  // unknown record (not ours, or already deleted): no-op
     --I.d_follows;
-    I.wb.Delete(I.cf(cf_follows), sl(key));
+    I.follows.insert_or_assign(std::move(key), std::nullopt);
     ++I.ops;
 }
 
@@ -447,12 +494,7 @@ void write_batch::set_account(std::string_view did, account_status status) {
         ++I.rejected;
         return;
     }
-    if (status == account_status::active) {
-        I.wb.Delete(I.cf(cf_accounts), sl(did));
-    } else {
-        char b = char(status);
-        I.wb.Put(I.cf(cf_accounts), sl(did), rocksdb::Slice(&b, 1));
-    }
+    I.accounts.insert_or_assign(std::string(did), status);
     ++I.ops;
 }
 
@@ -480,8 +522,9 @@ std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
     const std::uint64_t seq = I.base_seq + I.entries.size() + 1;
     if (old) {
         // The old entry leaves `current` (the state below now points at the new one); its log
-        // entry stays for replay.
-        I.raw().Delete(I.cf(cf_current), sl(keys::be8(old->seq)));
+        // entry stays for replay. An entry of this very batch never reaches `current` at all.
+        if (old->seq > I.base_seq) I.current.erase(old->seq);
+        else I.current.insert_or_assign(old->seq, std::nullopt);
         if (!old->neg) --I.d_current;
     }
     if (!f.neg) ++I.d_current;
@@ -490,7 +533,7 @@ std::uint64_t write_batch::append(const label_fields& f, std::string cbor) {
         I.new_sources.push_back(f.src);
 
     // The log value itself is written at commit: the encoding may come later (set_encoding).
-    I.raw().Put(I.cf(cf_current), sl(keys::be8(seq)), sl(keys::current_value(f.uri, f.src)));
+    I.current.emplace_hint(I.current.end(), seq, keys::current_value(f.uri, f.src));
 
     held_label h{f.val, seq, f.cts, f.neg, f.exp};
     if (old) *old = std::move(h);
@@ -743,41 +786,35 @@ result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
     std::vector<shared_entry> out;
     if (batch.empty()) return out;
 
-    for (auto& e : B.entries) {
+    for (auto& e : B.entries)
         if (e->cbor.empty())
             return invalid(fmt::format("label {} was appended without its encoding", e->seq));
-        B.raw().Put(S.cf(cf_log), sl(keys::be8(e->seq)), sl(e->cbor));
-    }
-    for (auto& [uri, cs] : B.states)
-        if (cs.dirty) B.raw().Put(S.cf(cf_state), sl(uri), sl(keys::encode_state(cs.st)));
-    for (auto& [source, c] : B.cursors)
-        B.raw().Put(S.cf(cf_meta), sl(keys::cursor_key(source)), sl(keys::be8(c)));
     if (!B.new_sources.empty()) {
         // Known before the write (see impl::sources); a failed write leaves a source without
         // labels in the list, which only costs a query a filter pass.
         std::lock_guard lk(S.sources_mu);
-        for (auto& src : B.new_sources) {
-            B.raw().Put(S.cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
+        for (auto& src : B.new_sources)
             if (std::find(S.sources.begin(), S.sources.end(), src) == S.sources.end())
                 S.sources.push_back(src);
-        }
     }
+    rocksdb::WriteBatch wb(B.entries.size() * 320 + B.follows.size() * 96 + 256);
+    B.write_to(wb);
     const std::uint64_t new_last = B.base_seq + B.entries.size();
     const std::uint64_t new_log = S.n_log.load() + B.entries.size();
     const std::uint64_t new_current = std::uint64_t(std::int64_t(S.n_current.load()) + B.d_current);
     const std::uint64_t new_follows = std::uint64_t(std::int64_t(S.n_follows.load()) + B.d_follows);
     if (!B.entries.empty()) {
-        B.raw().Put(S.cf(cf_meta), sl(kMetaLastSeq), sl(keys::be8(new_last)));
-        B.raw().Put(S.cf(cf_meta), sl(kMetaLogCount), sl(keys::be8(new_log)));
-        B.raw().Put(S.cf(cf_meta), sl(kMetaCurrentCount), sl(keys::be8(new_current)));
+        wb.Put(S.cf(cf_meta), sl(kMetaLastSeq), sl(keys::be8(new_last)));
+        wb.Put(S.cf(cf_meta), sl(kMetaLogCount), sl(keys::be8(new_log)));
+        wb.Put(S.cf(cf_meta), sl(kMetaCurrentCount), sl(keys::be8(new_current)));
     }
     if (B.d_follows != 0)
-        B.raw().Put(S.cf(cf_meta), sl(kMetaFollowCount), sl(keys::be8(new_follows)));
+        wb.Put(S.cf(cf_meta), sl(kMetaFollowCount), sl(keys::be8(new_follows)));
 
     rocksdb::WriteOptions wo;
     wo.sync = S.opts.sync == store_options::sync_mode::every_batch;
     const auto t0 = std::chrono::steady_clock::now();
-    auto s = S.db->Write(wo, B.wb.GetWriteBatch());
+    auto s = S.db->Write(wo, &wb);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!s.ok()) {
         S.failed = true;
