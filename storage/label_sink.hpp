@@ -12,8 +12,9 @@ namespace labeler::storage {
 class label_sink {
 public:
     virtual ~label_sink() = default;
-    // Called after a successful commit, from the writer's thread, in strictly increasing seq
-    // order, never twice for the same entry. Must not block (post, don't process).
+    // Called after a successful commit, on the store's commit thread (label_store's commit
+    // callback), in strictly increasing seq order, never twice for the same entry. Must not
+    // block (post, don't process): the next batch's write waits for it.
     virtual void publish(std::vector<shared_entry> entries) = 0;
 };
 

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <map>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -179,6 +180,23 @@ struct label_store::impl {
     std::condition_variable sync_cv;
     bool stopping = false;
 
+    // The commit thread and its one-batch slot (see label_store::commit_async).
+    struct commit_job {
+        rocksdb::WriteBatch wb;
+        std::vector<shared_entry> entries;
+        std::uint64_t last_seq, n_log, n_current, n_follows;
+        commit_callback done;
+    };
+    std::thread committer;
+    std::mutex commit_mu;
+    std::condition_variable commit_cv;
+    std::optional<commit_job> job;  // handed over, not yet written and called back
+    bool commit_stop = false;
+    // Writer thread only: the last seq of the newest batch handed over, and that batch itself,
+    // which a batch begun while it may still be in flight reads through.
+    std::uint64_t next_base = 0;
+    std::shared_ptr<const write_batch::impl> tail;
+
     rocksdb::ColumnFamilyHandle* cf(cf_id id) const { return cfs[id]; }
 
     bool knows_source(std::string_view src) const {
@@ -191,6 +209,15 @@ struct label_store::impl {
     }
 
     ~impl() {
+        if (committer.joinable()) {  // writes what was handed over, then stops
+            {
+                std::lock_guard lk(commit_mu);
+                commit_stop = true;
+            }
+            commit_cv.notify_all();
+            committer.join();
+        }
+        tail.reset();
         if (syncer.joinable()) {
             {
                 std::lock_guard lk(sync_mu);
@@ -214,6 +241,53 @@ struct label_store::impl {
         if (!s.ok()) kLog.warn("closing {}: {}", opts.path.string(), s.ToString());
         delete db;
         db = nullptr;
+    }
+
+    void commit_loop() {
+        std::unique_lock lk(commit_mu);
+        for (;;) {
+            commit_cv.wait(lk, [&] { return job || commit_stop; });
+            if (!job) return;
+            auto& j = *job;
+            lk.unlock();
+            if (opts.before_write_for_tests) opts.before_write_for_tests();
+            rocksdb::WriteOptions wo;
+            wo.sync = opts.sync == store_options::sync_mode::every_batch;
+            const auto t0 = std::chrono::steady_clock::now();
+            auto s = db->Write(wo, &j.wb);
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (!s.ok()) {
+                failed = true;
+                if (metrics) metrics->commit_failures.Increment();
+                auto e = io_error(fmt::format("committing {} labels to {}", j.entries.size(),
+                                              opts.path.string()), s);
+                kLog.error("{}; the store refuses further commits", e.message);
+                j.done(std::move(e));
+            } else {
+                if (!wo.sync) unsynced = true;
+                last_seq = j.last_seq;
+                n_log = j.n_log;
+                n_current = j.n_current;
+                n_follows = j.n_follows;
+                if (metrics) {
+                    metrics->commits.Increment();
+                    metrics->commit_seconds.Observe(secs);
+                    metrics->appended.Increment(double(j.entries.size()));
+                    refresh_gauges(false);
+                }
+                j.done(std::move(j.entries));
+            }
+            lk.lock();
+            job.reset();
+            commit_cv.notify_all();
+        }
+    }
+
+    // Until nothing handed to the commit thread is left to write or call back.
+    void wait_idle() {
+        std::unique_lock lk(commit_mu);
+        commit_cv.wait(lk, [&] { return !job; });
     }
 
     void sync_loop() {
@@ -317,6 +391,9 @@ struct write_batch::impl {
     };
 
     label_store::impl* store = nullptr;
+    // The batch handed to the commit thread before this one was begun, while it may still be
+    // in flight: read between this batch and the store. It is immutable from then on.
+    std::shared_ptr<const impl> parent;
     std::uint64_t base_seq = 0;
     std::vector<std::shared_ptr<log_entry>> entries;
     // `current` changes by seq: the entry's value (uri + 0x00 + src), or nullopt = delete.
@@ -351,15 +428,26 @@ struct write_batch::impl {
         return std::optional<std::string>{std::move(v)};
     }
 
-    // Subject of follow record `key` in batch + store; nullopt when unknown or deleted.
+    // True when this batch or its parent wrote follow record `key`.
+    bool wrote_follow(std::string_view key) const {
+        return follows.contains(key) || (parent && parent->follows.contains(key));
+    }
+
+    // Subject of follow record `key` in batch + parent + store; nullopt when unknown or deleted.
     result<std::optional<std::string>> follow(std::string_view key) const {
         if (auto it = follows.find(key); it != follows.end()) return it->second;
+        if (parent)
+            if (auto it = parent->follows.find(key); it != parent->follows.end()) return it->second;
         return db_get(cf_follows, key);
     }
 
     result<cached_state*> load_state(std::string_view uri) {
         std::string key(uri);
         if (auto it = states.find(key); it != states.end()) return &it->second;
+        if (parent)
+            if (auto it = parent->states.find(key); it != parent->states.end())
+                return &states.emplace(std::move(key), cached_state{it->second.st, false})
+                            .first->second;
         auto v = db_get(cf_state, uri);
         if (!v) return v.error();
         cached_state cs;
@@ -427,10 +515,15 @@ result<std::size_t> write_batch::follow_count(std::string_view follower) {
     std::unique_ptr<rocksdb::Iterator> it(I.store->db->NewIterator(ro, I.cf(cf_follows)));
     std::size_t n = 0;
     for (it->Seek(sl(prefix)); it->Valid(); it->Next())
-        if (!I.follows.contains(sv(it->key()))) ++n;
+        if (!I.wrote_follow(sv(it->key()))) ++n;
     if (!it->status().ok()) return io_error("counting follow records", it->status());
     for (auto b = I.follows.lower_bound(prefix); b != I.follows.end() && b->first < upper; ++b)
         if (b->second) ++n;
+    if (I.parent) {
+        auto& pf = I.parent->follows;
+        for (auto b = pf.lower_bound(prefix); b != pf.end() && b->first < upper; ++b)
+            if (b->second && !I.follows.contains(b->first)) ++n;
+    }
     return n;
 }
 
@@ -445,6 +538,9 @@ result<account_status> write_batch::account(std::string_view did) {
     if (!keys::key_safe(did)) return account_status::active;
     auto& I = *impl_;
     if (auto it = I.accounts.find(did); it != I.accounts.end()) return it->second;
+    if (I.parent)
+        if (auto it = I.parent->accounts.find(did); it != I.parent->accounts.end())
+            return it->second;
     auto v = I.db_get(cf_accounts, did);
     if (!v) return v.error();
     if (!*v) return account_status::active;
@@ -752,6 +848,12 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
 
     if (registry) I->metrics = std::make_unique<probe>(*registry);
     I->refresh_gauges(true);
+    I->next_base = I->last_seq.load();
+    if (!options.read_only)
+        I->committer = std::thread([p = I.get()] {
+            name_this_thread("commit");
+            p->commit_loop();
+        });
     if (!options.read_only && options.sync == store_options::sync_mode::interval)
         I->syncer = std::thread([p = I.get()] {
             name_this_thread("wal-sync");
@@ -763,29 +865,41 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
 }
 
 write_batch label_store::begin() {
+    auto& S = *impl_;
     auto p = std::make_unique<write_batch::impl>();
-    p->store = impl_.get();
-    p->base_seq = impl_->last_seq.load();
+    p->store = &S;
+    p->base_seq = S.next_base;
+    if (S.tail) {
+        bool in_flight;
+        {
+            std::lock_guard lk(S.commit_mu);
+            in_flight = S.job.has_value();
+        }
+        if (in_flight) p->parent = S.tail;
+        else S.tail.reset();  // written: the store itself has it
+    }
     return write_batch(std::move(p));
 }
 
-result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
+result<void> label_store::commit_async(write_batch&& batch, commit_callback done) {
     auto& S = *impl_;
     if (!batch.impl_) return invalid("commit of a moved-from write batch");
     auto& B = *batch.impl_;
     if (B.store != &S) return invalid("commit of a write batch begun on another store");
     if (S.opts.read_only)
         return error(int(store_errc::read_only), "the label store is open read-only");
+    if (B.err) return *B.err;
+    S.wait_idle();  // the previous batch is written: counters and last_seq include it
     if (S.failed)
         return error(int(store_errc::failed),
                      "the label store refuses commits after an earlier write failure");
-    if (B.err) return *B.err;
     if (B.base_seq != S.last_seq.load())
         return invalid(fmt::format("write batch begun at seq {} but the store is at {}: batches "
                                    "must be committed one at a time", B.base_seq, S.last_seq.load()));
-    std::vector<shared_entry> out;
-    if (batch.empty()) return out;
-
+    if (batch.empty()) {
+        done(std::vector<shared_entry>{});
+        return {};
+    }
     for (auto& e : B.entries)
         if (e->cbor.empty())
             return invalid(fmt::format("label {} was appended without its encoding", e->seq));
@@ -797,50 +911,49 @@ result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
             if (std::find(S.sources.begin(), S.sources.end(), src) == S.sources.end())
                 S.sources.push_back(src);
     }
-    rocksdb::WriteBatch wb(B.entries.size() * 320 + B.follows.size() * 96 + 256);
-    B.write_to(wb);
-    const std::uint64_t new_last = B.base_seq + B.entries.size();
-    const std::uint64_t new_log = S.n_log.load() + B.entries.size();
-    const std::uint64_t new_current = std::uint64_t(std::int64_t(S.n_current.load()) + B.d_current);
-    const std::uint64_t new_follows = std::uint64_t(std::int64_t(S.n_follows.load()) + B.d_follows);
+
+    label_store::impl::commit_job j{
+        rocksdb::WriteBatch(B.entries.size() * 320 + B.follows.size() * 96 + 256), {}, 0, 0, 0, 0,
+        std::move(done)};
+    B.write_to(j.wb);
+    j.last_seq = B.base_seq + B.entries.size();
+    j.n_log = S.n_log.load() + B.entries.size();
+    j.n_current = std::uint64_t(std::int64_t(S.n_current.load()) + B.d_current);
+    j.n_follows = std::uint64_t(std::int64_t(S.n_follows.load()) + B.d_follows);
     if (!B.entries.empty()) {
-        wb.Put(S.cf(cf_meta), sl(kMetaLastSeq), sl(keys::be8(new_last)));
-        wb.Put(S.cf(cf_meta), sl(kMetaLogCount), sl(keys::be8(new_log)));
-        wb.Put(S.cf(cf_meta), sl(kMetaCurrentCount), sl(keys::be8(new_current)));
+        j.wb.Put(S.cf(cf_meta), sl(kMetaLastSeq), sl(keys::be8(j.last_seq)));
+        j.wb.Put(S.cf(cf_meta), sl(kMetaLogCount), sl(keys::be8(j.n_log)));
+        j.wb.Put(S.cf(cf_meta), sl(kMetaCurrentCount), sl(keys::be8(j.n_current)));
     }
     if (B.d_follows != 0)
-        wb.Put(S.cf(cf_meta), sl(kMetaFollowCount), sl(keys::be8(new_follows)));
-
-    rocksdb::WriteOptions wo;
-    wo.sync = S.opts.sync == store_options::sync_mode::every_batch;
-    const auto t0 = std::chrono::steady_clock::now();
-    auto s = S.db->Write(wo, &wb);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!s.ok()) {
-        S.failed = true;
-        if (S.metrics) S.metrics->commit_failures.Increment();
-        auto e = io_error(fmt::format("committing {} labels to {}", B.entries.size(),
-                                      S.opts.path.string()), s);
-        kLog.error("{}; the store refuses further commits", e.message);
-        return e;
-    }
-    if (!wo.sync) S.unsynced = true;
-    S.last_seq = new_last;
-    S.n_log = new_log;
-    S.n_current = new_current;
-    S.n_follows = new_follows;
-    if (S.metrics) {
-        S.metrics->commits.Increment();
-        S.metrics->commit_seconds.Observe(secs);
-        S.metrics->appended.Increment(double(B.entries.size()));
-        S.refresh_gauges(false);
-    }
-    out.reserve(B.entries.size());
-    for (auto& e : B.entries) out.push_back(std::move(e));
+        j.wb.Put(S.cf(cf_meta), sl(kMetaFollowCount), sl(keys::be8(j.n_follows)));
+    j.entries.reserve(B.entries.size());
+    for (auto& e : B.entries) j.entries.push_back(std::move(e));
     B.entries.clear();
-    batch.impl_.reset();
-    return out;
+
+    S.next_base = j.last_seq;
+    std::shared_ptr<write_batch::impl> handed = std::move(batch.impl_);
+    handed->parent.reset();  // written before this one: no longer needed to read through
+    S.tail = std::move(handed);
+    {
+        std::lock_guard lk(S.commit_mu);
+        S.job.emplace(std::move(j));
+    }
+    S.commit_cv.notify_all();
+    return {};
 }
+
+result<std::vector<shared_entry>> label_store::commit(write_batch&& batch) {
+    std::promise<result<std::vector<shared_entry>>> p;
+    auto f = p.get_future();
+    auto queued = commit_async(std::move(batch), [&p](result<std::vector<shared_entry>> r) {
+        p.set_value(std::move(r));
+    });
+    if (!queued) return queued.error();
+    return f.get();
+}
+
+void label_store::drain() { impl_->wait_idle(); }
 
 std::uint64_t label_store::last_seq() const { return impl_->last_seq.load(); }
 
@@ -1185,6 +1298,7 @@ bool label_store::wait_for_compactions(std::chrono::milliseconds timeout) const 
 
 result<void> label_store::flush() {
     if (impl_->opts.read_only) return {};
+    impl_->wait_idle();
     auto s = impl_->db->FlushWAL(true);
     if (!s.ok()) return io_error("syncing the WAL", s);
     return {};

@@ -7,10 +7,12 @@
 // statuses of followers, the per-source cursors, the last sequence number, and the
 // environment stamp.
 //
-// Threading: exactly one writer thread uses begin()/commit() (the pipeline's writer; later
-// the re-roll and operator API post their work to it). All read functions are thread-safe,
-// never block the writer, and do blocking disk I/O: call them from a blocking pool, never
-// from a network I/O thread.
+// Threading: exactly one writer thread uses begin()/commit()/commit_async() (the pipeline's
+// writer; later the re-roll and operator API post their work to it). The store's own commit
+// thread writes the batches, so the writer can build batch N+1 while batch N is written and
+// synced; batch N+1 reads through batch N's writes. All read functions are thread-safe, never
+// block the writer, and do blocking disk I/O: call them from a blocking pool, never from a
+// network I/O thread.
 //
 // Durability: commit() writes one rocksdb::WriteBatch (log entries, indexes, state, follow
 // records, account statuses, cursor, last seq) atomically. Sequence numbers are never reused,
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +61,8 @@ struct store_options {
     std::size_t block_cache_bytes = 64u << 20;
     bool create_if_missing = true;
     bool read_only = false;                          // for `check`/inspection tools
+    // Test hook: runs on the commit thread just before each batch is written.
+    std::function<void()> before_write_for_tests;
 };
 
 struct query_request {
@@ -95,8 +100,9 @@ struct store_stats {
 
 class label_store;
 
-// A batch under construction. Reads see the committed store plus this batch's own writes
-// (read-your-writes), so a decision for event N sees the effects of events 0..N-1.
+// A batch under construction. Reads see the committed store, the batch being written when this
+// one was begun (if any), and this batch's own writes (read-your-writes), so a decision for
+// event N sees the effects of events 0..N-1.
 // Used by the single writer thread only; must not outlive its store. A read that fails inside
 // a write (I/O error, corrupt record) is remembered and makes commit() refuse the batch.
 class write_batch {
@@ -156,12 +162,23 @@ public:
     ~label_store();
 
     // --- writer side (one thread) ---
+    // A new batch. It may be begun while the previous one is still being written.
     write_batch begin();
-    // Atomically writes the batch; syncs the WAL per options. Returns the appended entries in
-    // seq order. On a write failure nothing was written and the store refuses further commits
-    // (store_errc::failed). A batch begun before another commit, or one whose reads failed, is
-    // refused without writing (the store stays usable). An empty batch writes nothing.
+    // Called once per commit_async() batch with the appended entries in seq order, or the
+    // write error. Runs on the store's commit thread, in commit order, after the batch is
+    // durable (per options.sync) and last_seq() includes it. Must not call commit() or drain().
+    using commit_callback = std::function<void(result<std::vector<shared_entry>>)>;
+    // Hands the batch to the commit thread, which writes it as one WriteBatch (atomically) and
+    // syncs the WAL per options, then calls `done`. Waits first until the previously handed
+    // batch is written, so at most one batch is in flight. An error here means nothing was
+    // handed over and `done` is not called: a batch begun before another commit, one whose
+    // reads failed, or any batch after an earlier write failure (store_errc::failed; the store
+    // refuses commits from then on). An empty batch writes nothing and calls `done` at once.
+    result<void> commit_async(write_batch&& batch, commit_callback done);
+    // commit_async() and wait: the appended entries in seq order, or the error.
     result<std::vector<shared_entry>> commit(write_batch&& batch);
+    // Waits until every batch handed to commit_async() is written and its callback has run.
+    void drain();
 
     // --- readers (any thread, blocking I/O) ---
     std::uint64_t last_seq() const;                            // 0 when the log is empty
@@ -177,7 +194,7 @@ public:
     result<std::vector<std::string>> followers(std::string_view after, std::size_t max) const;
     store_stats stats() const;
     const stamp& data_stamp() const;
-    // Forces the WAL to disk (used on shutdown and by sync_mode::interval).
+    // Waits for the batch in flight, then forces the WAL to disk (used on shutdown).
     result<void> flush();
     // Waits until RocksDB has no flush or compaction running or pending (after a bulk load,
     // before measuring steady-state reads). False if `timeout` passed first.
