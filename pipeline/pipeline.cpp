@@ -60,6 +60,7 @@ struct pipeline::impl {
     std::unique_ptr<source> src;
     std::thread writer_thread;
     std::atomic<bool> running{false};
+    std::atomic<bool> failed{false};
     std::once_flag stop_once;
     std::mutex resume_mu;
     bool first_connect = true;
@@ -71,7 +72,9 @@ struct pipeline::impl {
           queue(d.profile.pipeline.queue_capacity),
           write(d.store, d.sink, d.key, d.profile.labeler_did, source_key(d.profile.source),
                 make_decider(d.profile, d.rng_seed), &metrics),
-          in(d.profile.labeler_did, d.profile.source.max_event_bytes, queue, metrics) {}
+          in(d.profile.labeler_did, d.profile.source.max_event_bytes, queue, metrics) {
+        write.on_failure([this](const error& e) { fail(e); });
+    }
 
     std::optional<std::uint64_t> resume_cursor() {
         std::lock_guard lk(resume_mu);
@@ -98,17 +101,26 @@ struct pipeline::impl {
             metrics.queue_depth(double(queue.size()));
             auto r = write.process(items, std::chrono::system_clock::now());
             if (!r) {
-                auto why = "commit failed: " + r.error().message;
-                log.error("{}; the pipeline stops (restart to resume from the last cursor)", why);
-                deps.health.set_pipeline_ok(false, why);
-                queue.close();
-                running = false;
-                if (src) src->stop();  // nothing more can be committed: stop reading
+                fail(r.error());
+                write.finish();
                 return;
             }
             last_commit = std::chrono::steady_clock::now();
         }
+        write.finish();  // the last batches are written and published before the loop ends
         running = false;
+    }
+
+    // A batch could not be committed: nothing more can be, so stop reading. Runs on the writer
+    // thread or (for a failed write) on the store's commit thread; the first call reports.
+    void fail(const error& e) {
+        if (failed.exchange(true)) return;
+        auto why = "commit failed: " + e.message;
+        log.error("{}; the pipeline stops (restart to resume from the last cursor)", why);
+        deps.health.set_pipeline_ok(false, why);
+        queue.close();
+        running = false;
+        if (src) src->stop();
     }
 };
 

@@ -21,8 +21,11 @@ writer::writer(storage::label_store& store, storage::label_sink& sink,
     if (auto c = store_.cursor(source_key_)) {
         high_water_ = *c;
         position_ = *c;
+        queued_high_water_ = *c;
     }
 }
+
+void writer::finish() { store_.drain(); }
 
 std::optional<std::uint64_t> writer::committed_cursor() const {
     auto v = high_water_.load();
@@ -70,7 +73,7 @@ result<batch_stats> writer::process(std::span<frame_item> frames,
     jobs_.clear();
     auto b = store_.begin();
     batch_view view(b);
-    auto hw = committed_cursor();
+    auto hw = queued_high_water_;
     std::optional<std::uint64_t> cursor;
     std::int64_t last_time = 0;
     std::vector<std::string> unfollowed;
@@ -111,26 +114,35 @@ result<batch_stats> writer::process(std::span<frame_item> frames,
         b.set_cursor(source_key_, *stored);
     }
     if (b.empty()) return st;
-    auto entries = store_.commit(std::move(b));
-    if (!entries) return entries.error();
-    st.committed = true;
-    if (stored) {
-        high_water_ = *stored;
-        position_ = *cursor;
-    }
-    if (probe_) {
-        probe_->batch(double(frames.size()));
-        if (st.issued) probe_->labels_issued(double(st.issued));
-        if (st.negated) probe_->labels_negated(double(st.negated));
-        if (st.skipped) probe_->replays_skipped(double(st.skipped));
-        if (stored) probe_->cursor(double(*stored));
-        if (last_time) {
-            auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              now.time_since_epoch()).count();
-            probe_->source_lag(double(now_us - last_time) / 1e6);
+    const std::size_t n_frames = frames.size();
+    auto done = [this, st, stored, cursor, last_time,
+                 n_frames](result<std::vector<storage::shared_entry>> entries) {
+        if (!entries) {
+            if (on_failure_) on_failure_(entries.error());
+            return;
         }
-    }
-    if (!entries->empty()) sink_.publish(std::move(*entries));
+        if (stored) {
+            high_water_ = *stored;
+            position_ = *cursor;
+        }
+        if (probe_) {
+            probe_->batch(double(n_frames));
+            if (st.issued) probe_->labels_issued(double(st.issued));
+            if (st.negated) probe_->labels_negated(double(st.negated));
+            if (st.skipped) probe_->replays_skipped(double(st.skipped));
+            if (stored) probe_->cursor(double(*stored));
+            if (last_time) {
+                auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+                probe_->source_lag(double(now_us - last_time) / 1e6);
+            }
+        }
+        if (!entries->empty()) sink_.publish(std::move(*entries));
+    };
+    auto queued = store_.commit_async(std::move(b), std::move(done));
+    if (!queued) return queued.error();
+    if (stored) queued_high_water_ = *stored;
+    st.committed = true;
     return st;
 }
 

@@ -67,11 +67,13 @@ struct fixture {
         frames[0].has_cursor = true;
         auto r = w->process(frames, now);
         REQUIRE(r.has_value());
+        w->finish();  // the checks read the store
         return *r;
     }
     batch_stats run_frames(std::vector<frame_item>& frames) {
         auto r = w->process(frames, now);
         REQUIRE(r.has_value());
+        w->finish();  // the checks read the store
         return *r;
     }
 };

@@ -191,6 +191,7 @@ TEST_CASE("firehose: the whole capture through the pipeline stages yields ground
         }
         if (!pending.empty())
             REQUIRE(w.process(pending, std::chrono::system_clock::now()).has_value());
+        w.finish();
     };
     run_all(1);  // every frame its own batch
 
