@@ -4,11 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
 #include "src/atproto/label.hpp"
 #include "storage/label_store.hpp"
+#include "tests/storage/dump.hpp"
 #include "tests/storage/temp_dir.hpp"
 
 using namespace labeler;
@@ -109,4 +112,29 @@ TEST_CASE("a schema-1 folder is upgraded in place and answers queries from its l
     want_all.push_back(301);
     CHECK(all_pages(**again, {"*"}) == want_all);
     CHECK(all_pages(**again, {"did:plc:afterupgrade"}) == std::vector<std::uint64_t>{301});
+}
+
+TEST_CASE("a schema-2 folder is upgraded in place and every read answers as before",
+          "[storage][upgrade]") {
+    temp_dir dir;
+    const std::string cmd = "tar -xzf '" + std::string(STORAGE_FIXTURES) + "/schema2.tar.gz' -C '" +
+                            dir.path().string() + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream in(std::string(STORAGE_FIXTURES) + "/schema2.expected.txt");
+    const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(expected.size() > 10000);
+
+    {
+        auto opened = label_store::open(fixture_options(dir.data()));
+        REQUIRE(opened);
+        CHECK(dump_store(**opened) == expected);
+    }
+    // Reopened (no second upgrade), and read-only.
+    auto again = label_store::open(fixture_options(dir.data()));
+    REQUIRE(again);
+    CHECK(dump_store(**again) == expected);
+    again->reset();
+    auto ro = label_store::open(fixture_options(dir.data(), true));
+    REQUIRE(ro);
+    CHECK(dump_store(**ro) == expected);
 }
