@@ -156,8 +156,8 @@ std::string source_key(std::string_view did) {
 
 std::string encode_state(const subject_state& s) {
     std::string out;
-    out.reserve(2 + s.labels.size() * 48);
-    out.push_back(char(1));
+    out.reserve(4 + s.labels.size() * 48 + s.follows.size() * 48);
+    out.push_back(char(2));
     put_varint(out, s.labels.size());
     for (auto& l : s.labels) {
         put_str(out, l.val);
@@ -167,10 +167,16 @@ std::string encode_state(const subject_state& s) {
         out.push_back(char(flags));
         if (l.exp) put_str(out, *l.exp);
     }
+    out.push_back(char(s.account));
+    put_varint(out, s.follows.size());
+    for (auto& f : s.follows) {
+        put_str(out, f.rkey);
+        put_str(out, f.subject);
+    }
     return out;
 }
 
-result<subject_state> decode_state(std::string_view in, std::string_view key) {
+result<subject_state> decode_state(std::string_view in, std::string_view key, state_parts parts) {
     auto bad = [&](std::string_view what) {
         return error(int(store_errc::corrupt),
                      fmt::format("corrupt state record for subject \"{}\": {}", printable(key), what));
@@ -178,7 +184,7 @@ result<subject_state> decode_state(std::string_view in, std::string_view key) {
     reader r(in);
     std::uint8_t version = 0;
     if (!r.byte(version)) return bad("empty value");
-    if (version != 1) return bad(fmt::format("unknown encoding version {}", version));
+    if (version != 1 && version != 2) return bad(fmt::format("unknown encoding version {}", version));
     std::uint64_t n = 0;
     if (!r.varint(n)) return bad("truncated label count");
     if (n > r.remaining()) return bad("label count larger than the record");
@@ -197,6 +203,26 @@ result<subject_state> decode_state(std::string_view in, std::string_view key) {
             l.exp = std::move(exp);
         }
         st.labels.push_back(std::move(l));
+    }
+    if (version == 2) {  // version 1 (schema 2) held labels only
+        std::uint8_t account = 0;
+        if (!r.byte(account)) return bad("truncated account status");
+        if (account > std::uint8_t(account_status::other_inactive))
+            return bad(fmt::format("unknown account status {}", account));
+        st.account = account_status(account);
+        if (!r.varint(n)) return bad("truncated follow record count");
+        if (n > r.remaining()) return bad("follow record count larger than the record");
+        if (parts == state_parts::all) st.follows.reserve(n);
+        std::string rkey, subject;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            if (!r.str(rkey) || !r.str(subject)) return bad(fmt::format("truncated follow record {}", i));
+            if (rkey.empty() || !key_safe(rkey)) return bad(fmt::format("bad rkey in follow record {}", i));
+            if (parts == state_parts::all) {
+                if (!st.follows.empty() && !(st.follows.back().rkey < rkey))
+                    return bad("follow records out of order");
+                st.follows.push_back({rkey, subject});
+            }
+        }
     }
     if (!r.done()) return bad("trailing bytes");
     return st;

@@ -9,10 +9,10 @@
 //   log       BE8(seq)                      -> label DAG-CBOR, exactly as served
 //   current   BE8(seq)                      -> uri + 0x00 + src   (current entries, any uri)
 //   state     uri                           -> encode_state(subject_state): the current entry
-//                                              (seq) per value; the index of queries by URI
-//   follows   follower + 0x00 + rkey        -> subject DID
-//   accounts  did                           -> one status byte (only non-active accounts)
-//   meta      "schema"                      -> decimal schema version ("2")
+//                                              (seq) per value, the index of queries by URI;
+//                                              for an account also its follow records that
+//                                              target the labeler and its status
+//   meta      "schema"                      -> decimal schema version ("3")
 //             "stamp"                       -> encode_stamp(stamp)
 //             "last_seq"                    -> BE8
 //             "n/log" "n/current" "n/follows" -> BE8 maintained counters (for stats/metrics)
@@ -20,16 +20,22 @@
 //             "src/" + did                  -> empty: a label source (src) that has labels
 //
 // Schema 1 also had by_uri (uri + 0x00 + BE8(seq) -> src) and by_src (src + 0x00 + BE8(seq) ->
-// uri); both repeated what `state` and `current` hold. Opening a schema-1 folder read-write
-// drops them (see label_store::open).
+// uri); both repeated what `state` and `current` hold. Schema 2 kept follow records in
+// `follows` (follower + 0x00 + rkey -> subject DID) and non-active account statuses in
+// `accounts` (did -> one status byte); schema 3 keeps both in the account's state record, so a
+// new follower costs one random-order key instead of two. Opening an older folder read-write
+// upgrades it (see label_store::open).
 //
 // Every state key of URIs starting with prefix P lies in [P, P+1) where P+1 is P with its last
 // byte incremented (see prefix_successor). Matching is exact bytes: '_' '%' and upper case have
 // no special meaning.
 //
-// The state value: version byte 1, varint count, then per value (sorted by val):
+// The state value: version byte 2, varint count, then per value (sorted by val):
 //   varint len + val, varint seq, varint len + cts, flags byte (bit0 neg, bit1 has exp),
-//   [varint len + exp].
+//   [varint len + exp];
+// then the account status byte (account_status), varint count, and per follow record (sorted
+// by rkey): varint len + rkey, varint len + subject DID. Version 1 (schema 2) ends after the
+// labels.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,7 +47,8 @@
 
 namespace labeler::storage::keys {
 
-inline constexpr std::string_view kSchemaVersion = "2";
+inline constexpr std::string_view kSchemaVersion = "3";
+inline constexpr std::string_view kSchemaVersion2 = "2";
 inline constexpr std::string_view kSchemaVersion1 = "1";
 
 // 8-byte big-endian encoding of v.
@@ -58,7 +65,7 @@ std::string name_seq(std::string_view name, std::uint64_t seq);
 // Splits a name_seq key back into (name, seq); nullopt when malformed.
 std::optional<std::pair<std::string_view, std::uint64_t>> split_name_seq(std::string_view key);
 
-// follower + 0x00 + rkey.
+// follower + 0x00 + rkey: the keys of schema 2's `follows` (read once, when upgrading).
 std::string follow_key(std::string_view follower, std::string_view rkey);
 // follower + 0x00: the common prefix of every follow record of one follower.
 std::string follow_prefix(std::string_view follower);
@@ -80,11 +87,16 @@ std::string cursor_key(std::string_view source);
 inline constexpr std::string_view kSourcePrefix = "src/";
 std::string source_key(std::string_view did);
 
-// Compact encoding of a subject's state (see the header comment). Labels are written in the
-// order given; callers keep them sorted by val.
+// Compact encoding of a subject's state (see the header comment). Labels and follow records
+// are written in the order given; callers keep labels sorted by val and follows by rkey.
 std::string encode_state(const subject_state& s);
-// Strict decode; the error names `key` (the subject URI) and what was wrong.
-result<subject_state> decode_state(std::string_view in, std::string_view key);
+// What decode_state fills in: everything, or the labels only (queries; the rest of the record
+// is still checked, not kept).
+enum class state_parts { all, labels };
+// Strict decode of version 2 and of version 1 (schema 2: labels only); the error names `key`
+// (the subject URI) and what was wrong.
+result<subject_state> decode_state(std::string_view in, std::string_view key,
+                                   state_parts parts = state_parts::all);
 
 // Stamp: version byte 1 then three varint-length-prefixed strings.
 std::string encode_stamp(const stamp& s);

@@ -34,13 +34,13 @@ namespace {
 
 const logger kLog{"storage"};
 
-enum cf_id : std::size_t {
-    cf_default, cf_log, cf_current, cf_state, cf_follows, cf_accounts, cf_meta, cf_count
-};
-constexpr const char* kCfNames[cf_count] = {"default", "log",      "current", "state",
-                                            "follows", "accounts", "meta"};
-// Column families of schema 1, dropped when such a folder is opened read-write.
-constexpr const char* kLegacyCfNames[] = {"by_uri", "by_src"};
+enum cf_id : std::size_t { cf_default, cf_log, cf_current, cf_state, cf_meta, cf_count };
+constexpr const char* kCfNames[cf_count] = {"default", "log", "current", "state", "meta"};
+// Column families of older schemas, opened only to upgrade a folder and then dropped: schema 1's
+// by_uri and by_src indexes, schema 2's follows and accounts (now in the state records).
+constexpr const char* kLegacyCfNames[] = {"by_uri", "by_src", "follows", "accounts"};
+// Subject records an upgrade rewrites per (unsynced) WriteBatch; the last one is synced.
+constexpr std::size_t kUpgradeBatch = 10000;
 
 constexpr std::string_view kMetaSchema = "schema";
 constexpr std::string_view kMetaStamp = "stamp";
@@ -320,37 +320,127 @@ struct label_store::impl {
         }
     }
 
-    // Upgrades a schema-1 folder: records the label sources (from the old by_src index) and the
-    // new schema version in one synced write, then drops by_uri and by_src, whose contents
-    // `state` and `current` already hold. A crash between the two steps leaves a schema-2
-    // folder with the old column families, which the next open drops (schema1 false).
-    result<void> upgrade_schema1(bool schema1) {
-        if (schema1) {
-            rocksdb::WriteBatch b;
-            std::size_t n = 0;
-            for (std::size_t i = cf_count; i < cfs.size(); ++i) {
-                if (cfs[i]->GetName() != "by_src") continue;
-                std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cfs[i]));
-                for (it->SeekToFirst(); it->Valid();) {  // one seek per source, not per label
-                    auto parts = keys::split_name_seq(sv(it->key()));
-                    if (!parts)
-                        return corrupt(fmt::format("data folder {}: corrupt by_src key of {} bytes",
-                                                   opts.path.string(), it->key().size()));
-                    std::string src(parts->first);
-                    b.Put(cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
-                    ++n;
-                    it->Seek(sl(src + '\x01'));
-                }
-                if (!it->status().ok()) return io_error("reading by_src", it->status());
+    // The handle of a legacy column family that this open found, or nullptr.
+    rocksdb::ColumnFamilyHandle* legacy(std::string_view name) const {
+        for (std::size_t i = cf_count; i < cfs.size(); ++i)
+            if (cfs[i]->GetName() == name) return cfs[i];
+        return nullptr;
+    }
+
+    result<void> write_schema(rocksdb::WriteBatch& b, std::string_view version) {
+        b.Put(cf(cf_meta), sl(kMetaSchema), sl(version));
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        auto s = db->Write(wo, &b);
+        if (!s.ok()) return io_error(fmt::format("upgrading to schema {}", version), s);
+        return {};
+    }
+
+    // Schema 1 -> 2: records the label sources (one seek per source in the old by_src index)
+    // and schema 2 in one synced write. by_uri and by_src are dropped once the folder is at
+    // schema 3 (drop_legacy).
+    result<void> upgrade_schema1() {
+        rocksdb::WriteBatch b;
+        std::size_t n = 0;
+        if (auto* by_src = legacy("by_src")) {
+            std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), by_src));
+            for (it->SeekToFirst(); it->Valid();) {
+                auto parts = keys::split_name_seq(sv(it->key()));
+                if (!parts)
+                    return corrupt(fmt::format("data folder {}: corrupt by_src key of {} bytes",
+                                               opts.path.string(), it->key().size()));
+                std::string src(parts->first);
+                b.Put(cf(cf_meta), sl(keys::source_key(src)), rocksdb::Slice());
+                ++n;
+                it->Seek(sl(src + '\x01'));
             }
-            b.Put(cf(cf_meta), sl(kMetaSchema), sl(keys::kSchemaVersion));
-            rocksdb::WriteOptions wo;
-            wo.sync = true;
-            auto s = db->Write(wo, &b);
-            if (!s.ok()) return io_error("upgrading to schema 2", s);
-            kLog.info("data folder {}: upgraded from schema 1 to {} ({} label sources)",
-                      opts.path.string(), keys::kSchemaVersion, n);
+            if (!it->status().ok()) return io_error("reading by_src", it->status());
         }
+        auto w = write_schema(b, keys::kSchemaVersion2);
+        if (!w) return w;
+        kLog.info("data folder {}: upgraded from schema 1 to 2 ({} label sources)",
+                  opts.path.string(), n);
+        return {};
+    }
+
+    // Schema 2 -> 3: merges each account's follow records (`follows`) and status (`accounts`)
+    // into its state record, then records schema 3 (synced). Merging is idempotent (a record
+    // already holding an rkey keeps it; a status is overwritten), so a crash part-way leaves a
+    // schema-2 folder that the next open upgrades again from the start.
+    result<void> upgrade_schema2() {
+        std::size_t n_follows = 0, n_accounts = 0, pending = 0;
+        rocksdb::WriteBatch b;
+        auto flush = [&]() -> result<void> {
+            if (pending == 0) return {};
+            auto s = db->Write(rocksdb::WriteOptions(), &b);
+            if (!s.ok()) return io_error("upgrading to schema 3", s);
+            b.Clear();
+            pending = 0;
+            return {};
+        };
+        auto load = [&](std::string_view did) -> result<subject_state> {
+            std::string v;
+            auto s = db->Get(rocksdb::ReadOptions(), cf(cf_state), sl(did), &v);
+            if (s.IsNotFound()) return subject_state{};
+            if (!s.ok()) return io_error(fmt::format("reading state of \"{}\"", did), s);
+            return keys::decode_state(v, did);
+        };
+        if (auto* follows = legacy("follows")) {
+            std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), follows));
+            it->SeekToFirst();
+            while (it->Valid()) {  // one follower at a time: its records are adjacent
+                auto first = keys::split_follow_key(sv(it->key()));
+                if (!first)
+                    return corrupt(fmt::format("data folder {}: corrupt follows key of {} bytes",
+                                               opts.path.string(), it->key().size()));
+                const std::string did(first->first);
+                auto st = load(did);
+                if (!st) return st.error();
+                for (; it->Valid(); it->Next()) {
+                    auto parts = keys::split_follow_key(sv(it->key()));
+                    if (!parts || parts->first != did) break;
+                    follow_record f{std::string(parts->second), it->value().ToString()};
+                    auto pos = std::lower_bound(st->follows.begin(), st->follows.end(), f.rkey,
+                                                [](auto& r, auto& k) { return r.rkey < k; });
+                    if (pos == st->follows.end() || pos->rkey != f.rkey)
+                        st->follows.insert(pos, std::move(f));
+                    ++n_follows;
+                }
+                b.Put(cf(cf_state), sl(did), sl(keys::encode_state(*st)));
+                if (++pending == kUpgradeBatch)
+                    if (auto f = flush(); !f) return f;
+            }
+            if (!it->status().ok()) return io_error("reading follows", it->status());
+            if (auto f = flush(); !f) return f;  // the account pass reads these records
+        }
+        if (auto* accounts = legacy("accounts")) {
+            std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), accounts));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                const std::string did = it->key().ToString();
+                auto v = it->value();
+                if (v.size() != 1 || std::uint8_t(v[0]) > std::uint8_t(account_status::other_inactive))
+                    return corrupt(fmt::format("data folder {}: corrupt account status for \"{}\"",
+                                               opts.path.string(), did));
+                auto st = load(did);
+                if (!st) return st.error();
+                st->account = account_status(std::uint8_t(v[0]));
+                b.Put(cf(cf_state), sl(did), sl(keys::encode_state(*st)));
+                ++n_accounts;
+                if (++pending == kUpgradeBatch)
+                    if (auto f = flush(); !f) return f;
+            }
+            if (!it->status().ok()) return io_error("reading accounts", it->status());
+        }
+        auto w = write_schema(b, keys::kSchemaVersion);  // with the last records, synced
+        if (!w) return w;
+        kLog.info("data folder {}: upgraded from schema 2 to 3 ({} follow records and {} account "
+                  "statuses moved into the state records)", opts.path.string(), n_follows,
+                  n_accounts);
+        return {};
+    }
+
+    // Drops the legacy column families of a schema-3 folder.
+    result<void> drop_legacy() {
         while (cfs.size() > cf_count) {
             auto* h = cfs.back();
             auto name = h->GetName();
@@ -358,7 +448,7 @@ struct label_store::impl {
             if (!s.ok()) return io_error(fmt::format("dropping column family {}", name), s);
             db->DestroyColumnFamilyHandle(h);
             cfs.pop_back();
-            kLog.info("data folder {}: dropped the schema-1 column family {}", opts.path.string(), name);
+            kLog.info("data folder {}: dropped the old column family {}", opts.path.string(), name);
         }
         return {};
     }
@@ -376,19 +466,19 @@ struct label_store::impl {
 };
 
 // ------------------------------------------------------------------------------------------
-// write_batch::impl: the writes of one batch, held in key order so that they can be read back
-// (read-your-writes) and written to RocksDB sorted within each column family, plus the decoded
-// states of the subjects the batch touched, the appended entries, the cursors and the counter
-// deltas. commit() turns it into one rocksdb::WriteBatch.
+// write_batch::impl: the decoded state records of the subjects the batch touched (labels,
+// follow records, account status; written at commit), the `current` changes by seq, the
+// appended entries, the cursors and the counter deltas. commit_async() turns it into one
+// rocksdb::WriteBatch with each column family's keys in ascending order, which lets the
+// memtable inserts of a batch continue each other's search (see the insert hint in open()).
 //
 // Why not rocksdb::WriteBatchWithIndex: its index is a second skiplist insert per indexed
-// write and every read goes through GetFromBatchAndDB; plain ordered maps are cheaper, and
-// writing each column family's keys in ascending order lets the memtable inserts of a batch
-// reuse each other's search paths.
+// write and every read goes through GetFromBatchAndDB; a map of decoded records is cheaper.
 struct write_batch::impl {
     struct cached_state {
         subject_state st;
-        bool dirty = false;
+        bool dirty = false;   // changed by this batch: written at commit
+        bool stored = false;  // a record exists (or will, once the parent batch is written)
     };
 
     label_store::impl* store = nullptr;
@@ -400,10 +490,6 @@ struct write_batch::impl {
     // `current` changes by seq: the entry's value (uri + 0x00 + src), or nullopt = delete.
     std::map<std::uint64_t, std::optional<std::string>> current;
     std::unordered_map<std::string, cached_state> states;
-    // follows: key -> subject DID, or nullopt = deleted by this batch.
-    std::map<std::string, std::optional<std::string>, std::less<>> follows;
-    // accounts: did -> status; active means "delete the record".
-    std::map<std::string, account_status, std::less<>> accounts;
     std::vector<std::pair<std::string, std::uint64_t>> cursors;
     std::vector<std::string> new_sources;  // first labels from these sources
     std::int64_t d_current = 0;
@@ -420,48 +506,32 @@ struct write_batch::impl {
         if (!err) err = std::move(e);
     }
 
-    // Value of `key` in the committed store; nullopt when absent.
-    result<std::optional<std::string>> db_get(cf_id id, std::string_view key) const {
-        std::string v;
-        auto s = store->db->Get(rocksdb::ReadOptions(), cf(id), sl(key), &v);
-        if (s.IsNotFound()) return std::optional<std::string>{};
-        if (!s.ok()) return io_error(fmt::format("reading {}", kCfNames[id]), s);
-        return std::optional<std::string>{std::move(v)};
-    }
-
-    // True when this batch or its parent wrote follow record `key`.
-    bool wrote_follow(std::string_view key) const {
-        return follows.contains(key) || (parent && parent->follows.contains(key));
-    }
-
-    // Subject of follow record `key` in batch + parent + store; nullopt when unknown or deleted.
-    result<std::optional<std::string>> follow(std::string_view key) const {
-        if (auto it = follows.find(key); it != follows.end()) return it->second;
-        if (parent)
-            if (auto it = parent->follows.find(key); it != parent->follows.end()) return it->second;
-        return db_get(cf_follows, key);
-    }
-
+    // The state record of `uri` as of this batch: from the batch, its parent, or the store.
     result<cached_state*> load_state(std::string_view uri) {
         std::string key(uri);
         if (auto it = states.find(key); it != states.end()) return &it->second;
         if (parent)
-            if (auto it = parent->states.find(key); it != parent->states.end())
-                return &states.emplace(std::move(key), cached_state{it->second.st, false})
-                            .first->second;
-        auto v = db_get(cf_state, uri);
-        if (!v) return v.error();
+            if (auto it = parent->states.find(key); it != parent->states.end()) {
+                const auto& p = it->second;
+                cached_state cs{p.st, false, p.dirty ? !p.st.empty() : p.stored};
+                return &states.emplace(std::move(key), std::move(cs)).first->second;
+            }
+        std::string v;
+        auto s = store->db->Get(rocksdb::ReadOptions(), cf(cf_state), sl(uri), &v);
         cached_state cs;
-        if (*v) {
-            auto st = keys::decode_state(**v, uri);
+        if (s.ok()) {
+            auto st = keys::decode_state(v, uri);
             if (!st) return st.error();
             cs.st = std::move(*st);
+            cs.stored = true;
+        } else if (!s.IsNotFound()) {
+            return io_error(fmt::format("reading state of \"{}\"", uri), s);
         }
         return &states.emplace(std::move(key), std::move(cs)).first->second;
     }
 
     // The whole batch as one rocksdb::WriteBatch: each column family's keys in ascending
-    // order, then the meta records.
+    // order, then the meta records. A state that became empty is deleted.
     void write_to(rocksdb::WriteBatch& b) const {
         for (auto& e : entries) b.Put(cf(cf_log), sl(keys::be8(e->seq)), sl(e->cbor));
         for (auto& [seq, v] : current) {
@@ -473,19 +543,11 @@ struct write_batch::impl {
         for (auto& kv : states)
             if (kv.second.dirty) dirty.push_back(&kv);
         std::sort(dirty.begin(), dirty.end(), [](auto* a, auto* b) { return a->first < b->first; });
-        for (auto* kv : dirty)
-            b.Put(cf(cf_state), sl(kv->first), sl(keys::encode_state(kv->second.st)));
-        for (auto& [k, subject] : follows) {
-            if (subject) b.Put(cf(cf_follows), sl(k), sl(*subject));
-            else b.Delete(cf(cf_follows), sl(k));
-        }
-        for (auto& [did, status] : accounts) {
-            if (status == account_status::active) {
-                b.Delete(cf(cf_accounts), sl(did));
-            } else {
-                char c = char(status);
-                b.Put(cf(cf_accounts), sl(did), rocksdb::Slice(&c, 1));
-            }
+        for (auto* kv : dirty) {
+            if (!kv->second.st.empty())
+                b.Put(cf(cf_state), sl(kv->first), sl(keys::encode_state(kv->second.st)));
+            else if (kv->second.stored)
+                b.Delete(cf(cf_state), sl(kv->first));
         }
         for (auto& [source, c] : cursors)
             b.Put(cf(cf_meta), sl(keys::cursor_key(source)), sl(keys::be8(c)));
@@ -498,34 +560,26 @@ write_batch::write_batch(write_batch&&) noexcept = default;
 write_batch& write_batch::operator=(write_batch&&) noexcept = default;
 write_batch::~write_batch() = default;
 
+namespace {
+auto rkey_less = [](const follow_record& r, std::string_view k) { return r.rkey < k; };
+}
+
 result<std::optional<std::string>> write_batch::follow_subject(std::string_view follower,
                                                                std::string_view rkey) {
-    if (!keys::key_safe(follower)) return std::optional<std::string>{};
-    return impl_->follow(keys::follow_key(follower, rkey));
+    if (!keys::key_safe(follower) || follower.empty()) return std::optional<std::string>{};
+    auto cs = impl_->load_state(follower);
+    if (!cs) return cs.error();
+    auto& fs = (*cs)->st.follows;
+    auto pos = std::lower_bound(fs.begin(), fs.end(), rkey, rkey_less);
+    if (pos == fs.end() || pos->rkey != rkey) return std::optional<std::string>{};
+    return std::optional<std::string>{pos->subject};
 }
 
 result<std::size_t> write_batch::follow_count(std::string_view follower) {
-    if (!keys::key_safe(follower)) return std::size_t{0};
-    auto& I = *impl_;
-    const auto prefix = keys::follow_prefix(follower);
-    const auto upper = *keys::prefix_successor(prefix);  // prefix ends in 0x00: always has one
-    // Records in the store that this batch did not touch, then the batch's own live records.
-    rocksdb::Slice upper_slice = sl(upper);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(I.store->db->NewIterator(ro, I.cf(cf_follows)));
-    std::size_t n = 0;
-    for (it->Seek(sl(prefix)); it->Valid(); it->Next())
-        if (!I.wrote_follow(sv(it->key()))) ++n;
-    if (!it->status().ok()) return io_error("counting follow records", it->status());
-    for (auto b = I.follows.lower_bound(prefix); b != I.follows.end() && b->first < upper; ++b)
-        if (b->second) ++n;
-    if (I.parent) {
-        auto& pf = I.parent->follows;
-        for (auto b = pf.lower_bound(prefix); b != pf.end() && b->first < upper; ++b)
-            if (b->second && !I.follows.contains(b->first)) ++n;
-    }
-    return n;
+    if (!keys::key_safe(follower) || follower.empty()) return std::size_t{0};
+    auto cs = impl_->load_state(follower);
+    if (!cs) return cs.error();
+    return (*cs)->st.follows.size();
 }
 
 result<subject_state> write_batch::state(std::string_view uri) {
@@ -536,18 +590,10 @@ result<subject_state> write_batch::state(std::string_view uri) {
 }
 
 result<account_status> write_batch::account(std::string_view did) {
-    if (!keys::key_safe(did)) return account_status::active;
-    auto& I = *impl_;
-    if (auto it = I.accounts.find(did); it != I.accounts.end()) return it->second;
-    if (I.parent)
-        if (auto it = I.parent->accounts.find(did); it != I.parent->accounts.end())
-            return it->second;
-    auto v = I.db_get(cf_accounts, did);
-    if (!v) return v.error();
-    if (!*v) return account_status::active;
-    if ((*v)->size() != 1 || std::uint8_t((**v)[0]) > 5)
-        return corrupt(fmt::format("corrupt account status for \"{}\"", did));
-    return account_status(std::uint8_t((**v)[0]));
+    if (!keys::key_safe(did) || did.empty()) return account_status::active;
+    auto cs = impl_->load_state(did);
+    if (!cs) return cs.error();
+    return (*cs)->st.account;
 }
 
 std::uint64_t write_batch::next_seq() const {
@@ -557,16 +603,22 @@ std::uint64_t write_batch::next_seq() const {
 void write_batch::put_follow(std::string_view follower, std::string_view rkey,
                              std::string_view subject) {
     auto& I = *impl_;
-    if (!keys::key_safe(follower) || !keys::key_safe(rkey) || follower.empty()) {
+    if (!keys::key_safe(follower) || !keys::key_safe(rkey) || follower.empty() || rkey.empty()) {
         ++I.rejected;
         return;
     }
-    auto key = keys::follow_key(follower, rkey);
-    auto old = I.follow(key);
-    if (!old) return I.record(old.error());
-    if (*old && **old == subject) return;  // already known: no-op
-    if (!*old) ++I.d_follows;
-    I.follows.insert_or_assign(std::move(key), std::string(subject));
+    auto cs = I.load_state(follower);
+    if (!cs) return I.record(cs.error());
+    auto& fs = (*cs)->st.follows;
+    auto pos = std::lower_bound(fs.begin(), fs.end(), rkey, rkey_less);
+    if (pos != fs.end() && pos->rkey == rkey) {
+        if (pos->subject == subject) return;  // already known: no-op
+        pos->subject = subject;
+    } else {
+        fs.insert(pos, follow_record{std::string(rkey), std::string(subject)});
+        ++I.d_follows;
+    }
+    (*cs)->dirty = true;
     ++I.ops;
 }
 
@@ -576,12 +628,15 @@ void write_batch::delete_follow(std::string_view follower, std::string_view rkey
         ++I.rejected;
         return;
     }
-    auto key = keys::follow_key(follower, rkey);
-    auto old = I.follow(key);
-    if (!old) return I.record(old.error());
-    if (!*old) return;  // unknown record (not ours, or already deleted): no-op
+    if (follower.empty()) return;
+    auto cs = I.load_state(follower);
+    if (!cs) return I.record(cs.error());
+    auto& fs = (*cs)->st.follows;
+    auto pos = std::lower_bound(fs.begin(), fs.end(), rkey, rkey_less);
+    if (pos == fs.end() || pos->rkey != rkey) return;  // unknown record (not ours, or gone)
+    fs.erase(pos);
     --I.d_follows;
-    I.follows.insert_or_assign(std::move(key), std::nullopt);
+    (*cs)->dirty = true;
     ++I.ops;
 }
 
@@ -591,7 +646,11 @@ void write_batch::set_account(std::string_view did, account_status status) {
         ++I.rejected;
         return;
     }
-    I.accounts.insert_or_assign(std::string(did), status);
+    auto cs = I.load_state(did);
+    if (!cs) return I.record(cs.error());
+    if ((*cs)->st.account == status) return;
+    (*cs)->st.account = status;
+    (*cs)->dirty = true;
     ++I.ops;
 }
 
@@ -731,7 +790,7 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
         co.level_compaction_dynamic_level_bytes = true;
         // Bloom filters where point lookups happen (`current` and `log` are read in seq-ordered
         // scans, and their point reads are hits, which a filter does not speed up).
-        const bool point = i == cf_state || i == cf_follows || i == cf_accounts || i == cf_meta;
+        const bool point = i == cf_state || i == cf_meta;
         co.table_factory.reset(table(point, i == cf_log ? 16 * 1024 : 4 * 1024));
         co.write_buffer_size = (i == cf_log ? 64u : 16u) << 20;
         if (point) {
@@ -759,8 +818,8 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
                                            "\"{}\")", where, d.name));
         s = rocksdb::DB::OpenForReadOnly(dbo, where, descs, &I->cfs, &I->db);
     } else {
-        // A schema-1 folder still has the column families dropped since; they must be opened
-        // to open the database at all, and are dropped below.
+        // An older folder still has column families this schema dropped; they must be opened
+        // to open the database at all, and are upgraded from and dropped below.
         std::vector<std::string> existing;
         if (exists && rocksdb::DB::ListColumnFamilies(dbo, where, &existing).ok())
             for (auto* name : kLegacyCfNames)
@@ -792,13 +851,13 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
         return corrupt(fmt::format("data folder {} has a {} but no {}", where,
                                    has_schema ? "schema version" : "stamp",
                                    has_schema ? "environment stamp" : "schema version"));
-    const bool schema1 = has_schema && schema == keys::kSchemaVersion1;
-    if (schema1 && options.read_only)
+    const bool older = has_schema && (schema == keys::kSchemaVersion1 || schema == keys::kSchemaVersion2);
+    if (older && options.read_only)
         return error(int(store_errc::corrupt),
-                     fmt::format("data folder {} has schema version 1; open it once read-write "
+                     fmt::format("data folder {} has schema version {}; open it once read-write "
                                  "with this build (e.g. start the labeler) to upgrade it to {}",
-                                 where, keys::kSchemaVersion));
-    if (has_schema && !schema1 && schema != keys::kSchemaVersion)
+                                 where, schema, keys::kSchemaVersion));
+    if (has_schema && !older && schema != keys::kSchemaVersion)
         return error(int(store_errc::corrupt),
                      fmt::format("data folder {} has schema version {}; this build reads {}",
                                  where, schema, keys::kSchemaVersion));
@@ -833,10 +892,12 @@ result<std::unique_ptr<label_store>> label_store::open(const store_options& opti
         kLog.info("created data folder {} for {}", where, stamp_text(want));
     }
 
-    if (I->cfs.size() > cf_count) {
-        auto up = I->upgrade_schema1(schema1);
-        if (!up) return up.error();
-    }
+    if (has_schema && schema == keys::kSchemaVersion1)
+        if (auto up = I->upgrade_schema1(); !up) return up.error();
+    if (has_schema && schema != keys::kSchemaVersion)
+        if (auto up = I->upgrade_schema2(); !up) return up.error();
+    if (I->cfs.size() > cf_count)
+        if (auto up = I->drop_legacy(); !up) return up.error();
     {
         std::unique_ptr<rocksdb::Iterator> it(
             I->db->NewIterator(rocksdb::ReadOptions(), I->cf(cf_meta)));
@@ -921,7 +982,7 @@ result<void> label_store::commit_async(write_batch&& batch, commit_callback done
     }
 
     label_store::impl::commit_job j{
-        rocksdb::WriteBatch(B.entries.size() * 320 + B.follows.size() * 96 + 256), {}, 0, 0, 0, 0,
+        rocksdb::WriteBatch(B.entries.size() * 320 + B.states.size() * 96 + 256), {}, 0, 0, 0, 0,
         std::move(done)};
     B.write_to(j.wb);
     j.last_seq = B.base_seq + B.entries.size();
@@ -1085,7 +1146,7 @@ result<void> label_store::query_each(const query_request& q, query_visitor& visi
     // The current entries (one per value) of the subject whose state record is `v`, from `from`.
     std::optional<error> bad_state;
     auto held_seqs = [&](std::string_view uri, std::string_view v, std::vector<std::uint64_t>& out) {
-        auto st = keys::decode_state(v, uri);
+        auto st = keys::decode_state(v, uri, keys::state_parts::labels);
         if (!st) {
             bad_state = st.error();
             return false;
@@ -1259,14 +1320,13 @@ result<std::vector<std::string>> label_store::followers(std::string_view after,
     std::vector<std::string> out;
     if (max == 0) return out;
     std::unique_ptr<rocksdb::Iterator> it(
-        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_follows)));
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(cf_state)));
     if (after.empty()) it->SeekToFirst();
-    else it->Seek(sl(std::string(after) + '\x01'));
-    while (it->Valid() && out.size() < max) {
-        auto parts = keys::split_follow_key(sv(it->key()));
-        if (!parts) return corrupt(fmt::format("corrupt follows key of {} bytes", it->key().size()));
-        out.emplace_back(parts->first);
-        it->Seek(sl(out.back() + '\x01'));  // skip this follower's other records
+    else it->Seek(sl(std::string(after) + '\0'));  // the first key after `after`
+    for (; it->Valid() && out.size() < max; it->Next()) {
+        auto st = keys::decode_state(sv(it->value()), sv(it->key()));
+        if (!st) return st.error();
+        if (!st->follows.empty()) out.emplace_back(sv(it->key()));
     }
     if (!it->status().ok()) return io_error("listing followers", it->status());
     return out;

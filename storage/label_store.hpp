@@ -1,11 +1,10 @@
 #pragma once
 // label_store: all durable state of the labeler, in one RocksDB folder.
 //
-// Owns: the append-only label log (seq -> signed DAG-CBOR label), the queryLabels indexes
-// (by subject URI and by source DID, both holding only the *current* entry per (uri, val)),
-// the current state per subject, the follow records that target the labeler, account
-// statuses of followers, the per-source cursors, the last sequence number, and the
-// environment stamp.
+// Owns: the append-only label log (seq -> signed DAG-CBOR label), the index of current entries
+// in seq order, one state record per subject (its current entry per value; for an account also
+// its follow records that target the labeler and its status), the per-source cursors, the last
+// sequence number, and the environment stamp. Layout: storage/keys.hpp.
 //
 // Threading: exactly one writer thread uses begin()/commit()/commit_async() (the pipeline's
 // writer; later the re-roll and operator API post their work to it). The store's own commit
@@ -14,8 +13,8 @@
 // block the writer, and do blocking disk I/O: call them from a blocking pool, never from a
 // network I/O thread.
 //
-// Durability: commit() writes one rocksdb::WriteBatch (log entries, indexes, state, follow
-// records, account statuses, cursor, last seq) atomically. Sequence numbers are never reused,
+// Durability: a commit writes one rocksdb::WriteBatch (log entries, index, state records with
+// their follow records and statuses, cursor, last seq) atomically. Sequence numbers are never reused,
 // even after a crash, because last_seq is in the same batch as the entries.
 #include <chrono>
 #include <cstdint>

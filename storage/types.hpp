@@ -36,10 +36,32 @@ struct held_label {
     std::optional<std::string> exp;
 };
 
+// Account status as last reported by the source (Jetstream/firehose #account); kept in the
+// account's subject_state, where active is the default.
+enum class account_status : std::uint8_t {
+    active = 0, deactivated = 1, deleted = 2, takendown = 3, suspended = 4, other_inactive = 5
+};
+
+// A follow record that targets the labeler: the follower's record key and the followed DID.
+struct follow_record {
+    std::string rkey;
+    std::string subject;
+    bool operator==(const follow_record&) const = default;
+};
+
 // Current state of one subject: the latest entry for each value this labeler ever issued to it,
-// ordered by value. Values whose latest entry is a negation are kept (they carry the last cts).
+// ordered by value (values whose latest entry is a negation are kept: they carry the last cts);
+// and, when the subject is an account, its follow records that target the labeler (ordered by
+// rkey; it is a follower while any remains) and its last reported status.
 struct subject_state {
     std::vector<held_label> labels;
+    std::vector<follow_record> follows;
+    account_status account = account_status::active;
+
+    // Nothing to keep: no label ever issued, no follow record, an active account.
+    bool empty() const {
+        return labels.empty() && follows.empty() && account == account_status::active;
+    }
 
     // Values the subject holds right now (latest entry positive).
     std::vector<const held_label*> held() const {
@@ -55,10 +77,5 @@ struct subject_state {
     }
 };
 
-// Account status as last reported by the source (Jetstream/firehose #account).
-// Only non-active states are stored; absence means active.
-enum class account_status : std::uint8_t {
-    active = 0, deactivated = 1, deleted = 2, takendown = 3, suspended = 4, other_inactive = 5
-};
 
 }  // namespace labeler::storage

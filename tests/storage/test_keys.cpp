@@ -99,11 +99,58 @@ TEST_CASE("state records round-trip and corrupt ones name the subject", "[storag
         CHECK(bad.error().message.find("did:plc:broken") != std::string::npos);
     }
     CHECK_FALSE(keys::decode_state(enc + "x", "k"));
-    auto v2 = enc;
-    v2[0] = 2;
-    CHECK_FALSE(keys::decode_state(v2, "k"));
+    auto v9 = enc;
+    v9[0] = 9;
+    CHECK_FALSE(keys::decode_state(v9, "k"));
     // A huge count cannot make the decoder allocate or read out of bounds.
     CHECK_FALSE(keys::decode_state("\x01\xff\xff\xff\xff\x0f"s, "k"));
+}
+
+TEST_CASE("state records keep follow records and the account status", "[storage][keys]") {
+    subject_state st;
+    st.labels.push_back({"kichi", 7, "2026-11-29T10:00:00.000Z", false, std::nullopt});
+    st.follows = {{"3laaa", "did:plc:labeler"}, {"3lbbb", "did:plc:labeler"}};
+    st.account = account_status::takendown;
+    auto enc = keys::encode_state(st);
+    CHECK(enc[0] == 2);
+    auto dec = keys::decode_state(enc, "did:plc:x");
+    REQUIRE(dec);
+    CHECK(dec->labels.size() == 1);
+    CHECK(dec->follows == st.follows);
+    CHECK(dec->account == account_status::takendown);
+    CHECK_FALSE(dec->empty());
+    // Labels only (queries): the rest is checked, not kept.
+    auto lab = keys::decode_state(enc, "did:plc:x", keys::state_parts::labels);
+    REQUIRE(lab);
+    CHECK(lab->labels.size() == 1);
+    CHECK(lab->follows.empty());
+    for (std::size_t n = 0; n < enc.size(); ++n) {
+        CHECK_FALSE(keys::decode_state(enc.substr(0, n), "did:plc:x"));
+        CHECK_FALSE(keys::decode_state(enc.substr(0, n), "did:plc:x", keys::state_parts::labels));
+    }
+    // Follow records out of order, an empty rkey, an unknown status: refused.
+    subject_state unordered = st;
+    std::swap(unordered.follows[0], unordered.follows[1]);
+    CHECK_FALSE(keys::decode_state(keys::encode_state(unordered), "k"));
+    subject_state no_rkey = st;
+    no_rkey.follows[0].rkey.clear();
+    CHECK_FALSE(keys::decode_state(keys::encode_state(no_rkey), "k"));
+    auto bad_status = enc;
+    // the status byte follows the one label: 1 + 1 + (1+5) + 1 + (1+24) + 1
+    const std::size_t at = 1 + 1 + 6 + 1 + 25 + 1;
+    REQUIRE(bad_status[at] == char(account_status::takendown));
+    bad_status[at] = 9;
+    CHECK_FALSE(keys::decode_state(bad_status, "k"));
+    CHECK(subject_state{}.empty());
+
+    // Version 1 (schema 2) records hold labels only, and still decode.
+    std::string v1 = "\x01\x01"s + "\x05kichi" + "\x07" + "\x18" + "2026-11-29T10:00:00.000Z" + "\x00"s;
+    auto old = keys::decode_state(v1, "did:plc:x");
+    REQUIRE(old);
+    REQUIRE(old->labels.size() == 1);
+    CHECK(old->labels[0].seq == 7);
+    CHECK(old->follows.empty());
+    CHECK(old->account == account_status::active);
 }
 
 TEST_CASE("stamps round-trip; garbage is refused", "[storage][keys]") {

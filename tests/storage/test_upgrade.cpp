@@ -124,6 +124,10 @@ TEST_CASE("a schema-2 folder is upgraded in place and every read answers as befo
     const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     REQUIRE(expected.size() > 10000);
 
+    auto refused = label_store::open(fixture_options(dir.data(), true));
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("schema version 2") &&
+                                            Catch::Contains("read-write"));
     {
         auto opened = label_store::open(fixture_options(dir.data()));
         REQUIRE(opened);
