@@ -16,10 +16,6 @@ constexpr std::string_view follow_prefix = "app.bsky.graph.follow/";
 
 error decode_error(decode_errc c, std::string msg) { return error(int(c), std::move(msg)); }
 
-std::span<const std::uint8_t> as_span(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 std::int64_t time_us_of(const cbor::value& body) {
     auto t = body.get_text("time");
     if (!t) return 0;
