@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -54,10 +55,13 @@ struct decoded {
 // decoded only far enough to know that (kind commit_other, no events). With `prefilter` (the
 // default) a compact commit/identity event that mentions neither app.bsky.graph.follow nor an
 // "account" key is classified from its bytes without a full parse (see docs/pipeline.md); such
-// events are never validated beyond looking like one whole object.
+// events are never validated beyond looking like one whole object. With `keep_subject` (the
+// labeler DID) the pre-filter also classifies a follow create/update whose bytes do not contain
+// that DID: kind follow, no event (the filter would drop it anyway).
 class jetstream_decoder {
 public:
-    explicit jetstream_decoder(std::size_t max_event_bytes = 2u << 20, bool prefilter = true);
+    explicit jetstream_decoder(std::size_t max_event_bytes = 2u << 20, bool prefilter = true,
+                               std::string keep_subject = {});
     ~jetstream_decoder();
     jetstream_decoder(jetstream_decoder&&) noexcept;
     jetstream_decoder& operator=(jetstream_decoder&&) noexcept;

@@ -114,7 +114,7 @@ private:
     std::size_t pos_ = 0;
 };
 
-static std::optional<decoded> quick_classify(std::string_view json) {
+static std::optional<decoded> quick_classify(std::string_view json, std::string_view keep_subject) {
     if (json.size() < 2 || json.back() != '}') return std::nullopt;
     prefix_reader r(json);
     if (!r.lit("{\"did\":\"") || !r.str() || !r.lit(",\"time_us\":")) return std::nullopt;
@@ -124,11 +124,23 @@ static std::optional<decoded> quick_classify(std::string_view json) {
     if (r.lit("identity\"")) {
         d.kind = message_kind::identity;
     } else if (r.lit("commit\",\"commit\":{\"rev\":\"") && r.str() &&
-               r.lit(",\"operation\":\"") && r.str() && r.lit(",\"collection\":\"")) {
+               r.lit(",\"operation\":\"")) {
+        auto operation = r.str();
+        if (!operation || !r.lit(",\"collection\":\"")) return std::nullopt;
         auto collection = r.str();
-        if (!collection || collection->empty() || *collection == follow_collection)
-            return std::nullopt;
-        d.kind = message_kind::commit_other;
+        if (!collection || collection->empty()) return std::nullopt;
+        if (*collection != follow_collection) {
+            d.kind = message_kind::commit_other;
+        } else {
+            // A follow create/update can only concern the labeler if its subject is the
+            // labeler's DID, i.e. if those bytes occur in the message (no escapes: Go's encoder
+            // never escapes a DID's characters). Anything else gets the full parse.
+            if (keep_subject.empty() || (*operation != "create" && *operation != "update") ||
+                json.find('\\') != std::string_view::npos ||
+                json.find(keep_subject) != std::string_view::npos)
+                return std::nullopt;
+            d.kind = message_kind::follow;
+        }
     } else {
         return std::nullopt;
     }
@@ -141,14 +153,17 @@ static std::optional<decoded> quick_classify(std::string_view json) {
 struct jetstream_decoder::impl {
     std::size_t max_bytes;
     bool prefilter = true;
+    std::string keep_subject;
     od::parser parser;
     std::vector<char> buf;
 };
 
-jetstream_decoder::jetstream_decoder(std::size_t max_event_bytes, bool prefilter)
+jetstream_decoder::jetstream_decoder(std::size_t max_event_bytes, bool prefilter,
+                                     std::string keep_subject)
     : impl_(std::make_unique<impl>()) {
     impl_->max_bytes = max_event_bytes;
     impl_->prefilter = prefilter;
+    impl_->keep_subject = std::move(keep_subject);
     impl_->buf.resize(4096 + simdjson::SIMDJSON_PADDING);
 }
 jetstream_decoder::~jetstream_decoder() = default;
@@ -162,7 +177,7 @@ result<decoded> jetstream_decoder::operator()(std::string_view json, std::vector
                             fmt::format("jetstream: event of {} bytes exceeds the limit of {}",
                                         json.size(), m.max_bytes));
     if (m.prefilter)
-        if (auto quick = quick_classify(json)) return *quick;
+        if (auto quick = quick_classify(json, m.keep_subject)) return *quick;
     if (m.buf.size() < json.size() + simdjson::SIMDJSON_PADDING)
         m.buf.resize(json.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(m.buf.data(), json.data(), json.size());

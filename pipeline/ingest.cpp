@@ -8,7 +8,7 @@ const labeler::logger log{"pipeline"};
 }
 
 ingest::ingest(std::string labeler_did, std::size_t max_event_bytes, frame_queue& queue, probe& p)
-    : jetstream_(max_event_bytes),
+    : jetstream_(max_event_bytes, true, labeler_did),
       firehose_(max_event_bytes),
       filter_(std::move(labeler_did)),
       queue_(queue),

@@ -259,3 +259,58 @@ TEST_CASE("jetstream: duplicate keys take the first value; time_us beyond int64 
     CHECK(ra->time_us == 0);
     CHECK_FALSE(peek_time_us(R"({"time_us":99999999999999999999999})").has_value());
 }
+
+TEST_CASE("jetstream: with the labeler DID, follows of others are classified without a parse") {
+    const std::string lab = "did:plc:labelerxxxxxxxxxxxxxxxxx";
+    jetstream_decoder keep(2u << 20, true, lab), full(2u << 20, false);
+    const event_filter filter(lab);
+    auto replace = [](std::string s, std::string_view from, std::string_view to) {
+        s.replace(s.find(from), from.size(), to);
+        return s;
+    };
+    const std::string of_us = follow_create;
+    const std::string of_other = replace(of_us, lab, "did:plc:someoneelsexxxxxxxxxxxxx");
+    const std::string escaped = replace(of_us, "did:plc:labeler", "did:plc:\\u006cabeler");
+    const std::string bad_rkey = replace(of_other, "3l3qo2vuowo2b", "bad rkey!");
+    for (const auto& line : {of_us, of_other, escaped, std::string(follow_delete), bad_rkey,
+                             replace(of_other, "\"create\"", "\"update\"")}) {
+        std::vector<event> a, b;
+        auto ra = keep(line, a);
+        auto rb = full(line, b);
+        std::erase_if(b, [&](const event& e) { return !filter(e); });
+        if (line == bad_rkey) {  // never looked at beyond "not ours"
+            REQUIRE(ra.has_value());
+            CHECK(a.empty());
+            CHECK_FALSE(rb.has_value());
+            continue;
+        }
+        REQUIRE(ra.has_value());
+        REQUIRE(rb.has_value());
+        CHECK(ra->kind == message_kind::follow);
+        CHECK(rb->kind == message_kind::follow);
+        CHECK(ra->cursor == rb->cursor);
+        std::erase_if(a, [&](const event& e) { return !filter(e); });
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            CHECK(a[i].kind == b[i].kind);
+            CHECK(a[i].did == b[i].did);
+            CHECK(a[i].rkey == b[i].rkey);
+            CHECK(a[i].subject == b[i].subject);
+        }
+    }
+    // The labeler's follow, even written with an escape, and deletes still reach the filter.
+    std::vector<event> out;
+    REQUIRE(keep(of_us, out).has_value());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].subject == lab);
+    out.clear();
+    REQUIRE(keep(escaped, out).has_value());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].subject == lab);
+    out.clear();
+    REQUIRE(keep(follow_delete, out).has_value());
+    CHECK(out.size() == 1);
+    out.clear();
+    REQUIRE(keep(of_other, out).has_value());
+    CHECK(out.empty());
+}
