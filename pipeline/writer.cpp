@@ -25,6 +25,8 @@ writer::writer(storage::label_store& store, storage::label_sink& sink,
     }
 }
 
+writer::~writer() { finish(); }
+
 void writer::finish() { store_.drain(); }
 
 std::optional<std::uint64_t> writer::committed_cursor() const {

@@ -48,6 +48,8 @@ class writer {
 public:
     writer(storage::label_store& store, storage::label_sink& sink, const atproto::private_key& key,
            std::string labeler_did, std::string source_key, decider decide, probe* p = nullptr);
+    // Waits for the batches handed to the store: their callbacks refer to this writer.
+    ~writer();
 
     // Processes `frames` in order as one write batch and hands it to the store; its entries are
     // published once it is durable. `now` is the wall clock used for label cts. An error (a
