@@ -160,19 +160,21 @@ int main(int argc, char** argv) {
     prometheus::Registry registry;
     labeler::health health;
     health.set_store_open(true);
-    pipeline::pipeline pl({p, **store, sink, key, registry, health, 1}, std::nullopt);
-    pl.start();
+    auto pl = std::make_unique<pipeline::pipeline>(
+        pipeline::pipeline_deps{p, **store, sink, key, registry, health, 1}, std::nullopt);
+    pl->start();
     fake.wait_connections(1, std::chrono::seconds(30));
     auto start = clock_type::now();
     auto deadline = start + std::chrono::minutes(10);
     while (sink.labels.load() < expected_labels && health.ready() && clock_type::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     auto secs = std::chrono::duration<double>(clock_type::now() - start).count();
-    pl.stop();
+    pl->stop();
     std::printf("jetstream end to end: %zu events (%llu follows of the labeler) in %.2f s = %.0f "
                 "events/s; labels published %llu; peak RSS %.1f MiB; queue %zu, batch %zu\n",
                 events, (unsigned long long)expected_labels, secs, double(events) / secs,
                 (unsigned long long)sink.labels.load(), double(vm_hwm_kib()) / 1024.0, queue, batch);
+    pl.reset();  // the pipeline refers to the store
     store->reset();
     std::filesystem::remove_all(dir);
     return sink.labels.load() == expected_labels ? 0 : 1;
