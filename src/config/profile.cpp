@@ -234,6 +234,7 @@ void read_server(table_reader& top, profile& out) {
         s.ws_ping_interval = std::chrono::milliseconds(*v);
     if (auto v = r.integer("max_connections", 1, 1'000'000)) s.max_connections = *v;
     if (auto v = r.integer("label_json_cache", 0, 16'777'216)) s.label_json_cache = *v;
+    if (auto v = r.integer("query_cache", 0, 65'536)) s.query_cache = *v;
     r.finish();
 }
 

@@ -42,6 +42,7 @@ struct server_config {
     std::chrono::milliseconds ws_ping_interval{30'000};
     std::size_t max_connections = 10'000;            // open TCP connections (HTTP + WebSocket)
     std::size_t label_json_cache = 65'536;           // rendered labels kept for queryLabels; 0 = off
+    std::size_t query_cache = 256;                   // queryLabels response bodies kept; 0 = off
 };
 
 struct storage_config {

@@ -138,6 +138,15 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
         if (!q)
             co_return error_response(req, http::status::bad_request, "InvalidRequest",
                                      q.error().message);
+        // last_seq is an atomic, not a store read: fine on the network thread.
+        const std::uint64_t version = st.store.last_seq();
+        if (st.query_cache.capacity()) {
+            if (auto cached = st.query_cache.get(query, version)) {
+                st.metrics.query_cache(true);
+                co_return json_response(req, http::status::ok, std::move(*cached));
+            }
+            st.metrics.query_cache(false);
+        }
         // Named locals, not temporaries, around co_await: g++ 12 may destroy a temporary
         // living across a co_await twice.
         auto work = [&st, req_q = std::move(*q)]() -> result<std::string> {
@@ -153,6 +162,7 @@ awaitable<response_t> handle(server::state& st, const request_t& req, route& r) 
             co_return error_response(req, http::status::internal_server_error,
                                      "InternalServerError", "the label store failed");
         }
+        st.query_cache.put(query, version, *body);
         co_return json_response(req, http::status::ok, std::move(*body));
     }
     if (path == subscribe_labels_path) {

@@ -93,6 +93,13 @@ server_metrics::server_metrics(prometheus::Registry& registry)
                       .Register(registry)),
       json_cache_hits_(json_cache_.Add({{"result", "hit"}})),
       json_cache_misses_(json_cache_.Add({{"result", "miss"}})),
+      query_cache_(prometheus::BuildCounter()
+                       .Name("labeler_server_query_cache_total")
+                       .Help("queryLabels requests answered from (hit) or not (miss) the "
+                             "response cache (server.query_cache)")
+                       .Register(registry)),
+      query_cache_hits_(query_cache_.Add({{"result", "hit"}})),
+      query_cache_misses_(query_cache_.Add({{"result", "miss"}})),
       registry_(registry),
       requests_(prometheus::BuildCounter()
                     .Name("labeler_server_requests_total")
@@ -159,6 +166,10 @@ void server_metrics::connection_refused() { connections_refused_.Increment(); }
 void server_metrics::label_json_cache(std::size_t hits, std::size_t misses) {
     if (hits) json_cache_hits_.Increment(double(hits));
     if (misses) json_cache_misses_.Increment(double(misses));
+}
+
+void server_metrics::query_cache(bool hit) {
+    (hit ? query_cache_hits_ : query_cache_misses_).Increment();
 }
 
 void server_metrics::ws_rejected(const char* reason) {

@@ -6,6 +6,7 @@
 // labeler_server_connections, labeler_server_frames_sent_total,
 // labeler_server_slow_consumer_drops_total, labeler_server_ws_rejected_total{reason},
 // labeler_server_connections_refused_total, labeler_server_label_json_cache_total{result},
+// labeler_server_query_cache_total{result},
 // and process_{cpu_seconds_total,resident_memory_bytes,open_fds,start_time_seconds},
 // refreshed from /proc on every scrape. Thread-safe.
 #include <array>
@@ -47,6 +48,7 @@ public:
     void slow_consumer_dropped();
     void connection_refused();  // over server.max_connections
     void label_json_cache(std::size_t hits, std::size_t misses);  // per queryLabels request
+    void query_cache(bool hit);  // per queryLabels request (server.query_cache)
 
 private:
     prometheus::Gauge& subscribers_;
@@ -57,6 +59,9 @@ private:
     prometheus::Family<prometheus::Counter>& json_cache_;
     prometheus::Counter& json_cache_hits_;
     prometheus::Counter& json_cache_misses_;
+    prometheus::Family<prometheus::Counter>& query_cache_;
+    prometheus::Counter& query_cache_hits_;
+    prometheus::Counter& query_cache_misses_;
     void refresh_process();
     prometheus::Registry& registry_;
     prometheus::Family<prometheus::Counter>& requests_;

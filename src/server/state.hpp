@@ -28,6 +28,7 @@
 #include "src/common/log.hpp"
 #include "src/server/hub.hpp"
 #include "src/server/metrics.hpp"
+#include "src/server/response_cache.hpp"
 #include "src/server/server.hpp"
 
 namespace labeler::server {
@@ -69,6 +70,7 @@ struct server::state {
     state(boost::asio::io_context& ioc, server_deps deps)
         : ioc(ioc), profile(deps.profile), store(deps.store), health(deps.health),
           metrics(deps.metrics), label_json(deps.profile.server.label_json_cache),
+          query_cache(deps.profile.server.query_cache),
           pool(std::max(1u, deps.profile.server.threads)),
           publish_strand(boost::asio::make_strand(ioc)) {}
 
@@ -78,6 +80,7 @@ struct server::state {
     labeler::health& health;
     server_metrics metrics;
     label_json_cache label_json;  // queryLabels: rendered labels by seq
+    query_response_cache query_cache;  // queryLabels: whole bodies by query, at a last_seq
     hub subscribers;
     boost::asio::thread_pool pool;
     // Fan-out tasks run here, one at a time and in publish() order: with several I/O threads,

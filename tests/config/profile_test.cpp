@@ -34,6 +34,7 @@ subscriber_queue_frames = 500
 ws_ping_interval_ms = 15000
 max_connections = 2000
 label_json_cache = 1000
+query_cache = 64
 
 [storage]
 path = "data/staging"
@@ -165,6 +166,7 @@ TEST_CASE("a profile with every key loads with every field") {
     CHECK(p.server.ws_ping_interval == 15000ms);
     CHECK(p.server.max_connections == 2000);
     CHECK(p.server.label_json_cache == 1000);
+    CHECK(p.server.query_cache == 64);
     CHECK(p.storage.path == "data/staging");
     CHECK(p.storage.sync == storage_config::sync_mode::interval);
     CHECK(p.storage.sync_interval == 250ms);
@@ -442,6 +444,8 @@ TEST_CASE("bad profiles name the file, the key and the problem") {
          "server.threads: must be between 1 and 256, got 0"},
         {"zero max_connections", with("[server]\n", "[server]\nmax_connections = 0\n"),
          "server.max_connections: must be between 1 and 1000000, got 0"},
+        {"huge query_cache", with("[server]\n", "[server]\nquery_cache = 100000\n"),
+         "server.query_cache: must be between 0 and 65536, got 100000"},
         {"huge label_json_cache", with("[server]\n", "[server]\nlabel_json_cache = 100000000\n"),
          "server.label_json_cache: must be between 0 and 16777216, got 100000000"},
         {"zero queue capacity", kBase + "\n[pipeline]\nqueue_capacity = 0\n",

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/e2e/harness.hpp"
+#include "tests/e2e/ingest_support.hpp"
 
 using namespace labeler;
 using namespace labeler::e2e;
@@ -140,5 +141,52 @@ TEST_CASE("a slow consumer of the live stream is dropped, a fast one gets every 
     CHECK(slow.close_code() == 1008);
     auto m = http_get(s.port(), "/metrics");
     CHECK(m.body.find("labeler_server_slow_consumer_drops_total 1") != std::string::npos);
+    CHECK(s.proc->terminate() == 0);
+}
+
+TEST_CASE("a repeated queryLabels is answered from the response cache, never with stale labels") {
+    constexpr std::size_t n = 300;
+    live_served s(n, 1'500'000, 3'000);  // the follows arrive from 1.5 s on, over ~0.9 s
+    const std::string all = "/xrpc/com.atproto.label.queryLabels?uriPatterns=*&limit=250";
+    const std::string mine = "/xrpc/com.atproto.label.queryLabels?uriPatterns=" + follower_did(1000);
+    auto hits = [&] { return ingest::metric(s.port(), "labeler_server_query_cache_total", "result=\"hit\""); };
+
+    // Before the first label: the same empty answer twice, the second from the cache.
+    auto first = http_get(s.port(), mine);
+    REQUIRE(first.status == 200);
+    CHECK(parse_query_page(first.body).labels.empty());
+    const double h0 = hits();
+    auto again = http_get(s.port(), mine);
+    CHECK(again.body == first.body);
+    CHECK(hits() == h0 + 1);
+
+    // While labels are committed, every answer holds at least the labels already streamed.
+    ws_client live;
+    REQUIRE(live.connect(s.port(), sl) == 101);
+    std::size_t seen = 0;
+    while (seen < n) {
+        auto bytes = live.read_frame(20s);
+        REQUIRE(bytes);
+        REQUIRE(decode_frame(*bytes).has_value());
+        ++seen;
+        if (seen % 25 == 0 || seen == 1) {
+            auto r = http_get(s.port(), all);
+            REQUIRE(r.status == 200);
+            auto page = parse_query_page(r.body);
+            REQUIRE(page.labels.size() >= std::min<std::size_t>(seen, 250));
+            auto r2 = http_get(s.port(), all);  // a hit or a newer answer, never an older one
+            REQUIRE(parse_query_page(r2.body).labels.size() >= page.labels.size());
+        }
+    }
+    // Settled: the follower's own label is served (the empty answer above is gone) and then
+    // served again from the cache.
+    auto now = http_get(s.port(), mine);
+    REQUIRE(now.status == 200);
+    auto page = parse_query_page(now.body);
+    REQUIRE(page.labels.size() == 1);
+    CHECK(page.labels[0].uri == follower_did(1000));
+    const double h1 = hits();
+    CHECK(http_get(s.port(), mine).body == now.body);
+    CHECK(hits() == h1 + 1);
     CHECK(s.proc->terminate() == 0);
 }

@@ -3,6 +3,7 @@
 #include "src/atproto/label.hpp"
 #include "src/server/json.hpp"
 #include "src/server/query.hpp"
+#include "src/server/response_cache.hpp"
 
 using namespace labeler;
 using namespace labeler::server;
@@ -98,6 +99,34 @@ std::pair<std::string, std::size_t> visit(query_labels_renderer& r,
 }
 
 }  // namespace
+
+TEST_CASE("query_response_cache: a body is served only at the version it was computed for") {
+    query_response_cache c(4);
+    CHECK_FALSE(c.get("uriPatterns=*", 7));
+    c.put("uriPatterns=*", 7, "{\"labels\":[]}");
+    CHECK(c.get("uriPatterns=*", 7) == std::optional<std::string>("{\"labels\":[]}"));
+    CHECK_FALSE(c.get("uriPatterns=*", 8));       // a label was committed since
+    CHECK_FALSE(c.get("uriPatterns=*&limit=5", 7));  // another query
+    // An answer computed at an older version does not replace a newer one for the same query.
+    c.put("uriPatterns=*", 9, "nine");
+    c.put("uriPatterns=*", 8, "eight");
+    CHECK(c.get("uriPatterns=*", 9) == std::optional<std::string>("nine"));
+    CHECK_FALSE(c.get("uriPatterns=*", 8));
+    // Bodies over the size bound are not kept; capacity 0 disables the cache.
+    query_response_cache small(4, 10);
+    small.put("q", 1, std::string(11, 'x'));
+    CHECK_FALSE(small.get("q", 1));
+    small.put("q", 1, std::string(10, 'x'));
+    CHECK(small.get("q", 1));
+    query_response_cache off(0);
+    off.put("q", 1, "x");
+    CHECK_FALSE(off.get("q", 1));
+    CHECK(off.capacity() == 0);
+    // Many queries in few slots: whatever is found is the body put for that exact query.
+    for (int i = 0; i < 100; ++i) c.put("q" + std::to_string(i), 1, "body" + std::to_string(i));
+    for (int i = 0; i < 100; ++i)
+        if (auto b = c.get("q" + std::to_string(i), 1)) CHECK(*b == "body" + std::to_string(i));
+}
 
 TEST_CASE("label_json_cache: hits by seq, a colliding seq replaces the slot, 0 disables") {
     label_json_cache c(5);  // rounded up to 8 slots
