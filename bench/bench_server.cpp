@@ -1,7 +1,9 @@
 // bench_server: serving figures on this machine, printed as lines of text.
 //
 //   queryLabels   wrk (Debian) against an in-process server: exact subject and `*` with
-//                 limit=50; requests/s, p50, p99
+//                 limit=50; requests/s, p50, p99. First one URL repeated (served from the
+//                 response cache), then "exact~"/"star~" with a different subject or cursor
+//                 per request (a wrk script), which all go to the store
 //   replay        subscribeLabels from cursor 0 over --labels labels (default 1,000,000);
 //                 labels/s as received by one WebSocket client
 //   fan-out       a --burst label burst (default 10,000) to --subscribers clients (default
@@ -24,6 +26,7 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -102,16 +105,30 @@ std::vector<storage::shared_entry> commit_labels(storage::label_store& store,
     return all;
 }
 
+// `lua`, when given, is a wrk script (its own request()) that varies the target per request.
 void run_wrk(const options& o, std::uint16_t port, const std::string& name,
-             const std::string& target) {
-    std::string cmd = fmt::format("wrk -t1 -c{} -d{}s --latency 'http://127.0.0.1:{}{}' 2>&1",
-                                  o.connections, o.wrk_seconds, port, target);
+             const std::string& target, const std::string& lua = {}) {
+    std::string script;
+    if (!lua.empty()) {
+        char tmpl[] = "/tmp/bench-server-wrk-XXXXXX";
+        int fd = ::mkstemp(tmpl);
+        if (fd < 0) return;
+        ::close(fd);
+        script = tmpl;
+        std::FILE* f = std::fopen(tmpl, "w");
+        std::fputs(lua.c_str(), f);
+        std::fclose(f);
+    }
+    std::string cmd = fmt::format("wrk -t1 -c{} -d{}s --latency {} 'http://127.0.0.1:{}{}' 2>&1",
+                                  o.connections, o.wrk_seconds,
+                                  script.empty() ? "" : "-s " + script, port, target);
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return;
     std::string out;
     char buf[4096];
     while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
     ::pclose(p);
+    if (!script.empty()) std::remove(script.c_str());
     // Percentiles are searched after "Latency Distribution": "50%" also matches "75.50%" in
     // the thread statistics above it.
     auto field = [&](const std::string& key) {
@@ -434,10 +451,24 @@ int main(int argc, char** argv) {
         bench_query_cpu(*store, "star", "uriPatterns=*&limit=50");
     }
     if (o.query && o.wrk) {
+        // The same URL again and again: answered from the response cache (server.query_cache).
         run_wrk(o, ep->port, "exact",
                 "/xrpc/com.atproto.label.queryLabels?uriPatterns=" + subject(o.labels / 2));
         run_wrk(o, ep->port, "star",
                 "/xrpc/com.atproto.label.queryLabels?uriPatterns=*&limit=50");
+        // A different query per request: every one goes to the store.
+        const std::string pick = fmt::format(
+            "math.randomseed(7)\nlocal n = {}\n"
+            "local function subj(i) return string.format('did:plc:subj%020d', i) end\n",
+            o.labels);
+        run_wrk(o, ep->port, "exact~",
+                "/", pick + "request = function() return wrk.format(nil, "
+                            "'/xrpc/com.atproto.label.queryLabels?uriPatterns=' .. "
+                            "subj(math.random(0, n - 1))) end\n");
+        run_wrk(o, ep->port, "star~",
+                "/", pick + "request = function() return wrk.format(nil, "
+                            "'/xrpc/com.atproto.label.queryLabels?uriPatterns=*&limit=50&cursor=' .. "
+                            "math.random(0, n - 100)) end\n");
     }
     if (o.replay) bench_replay(ep->port, o.labels);
     if (o.fanout)
