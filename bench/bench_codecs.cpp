@@ -45,7 +45,7 @@ void run(const char* name, double seconds, std::size_t items_per_call, std::size
 
 int main(int argc, char** argv) {
     const std::filesystem::path default_path = std::filesystem::path(__FILE__).parent_path() /
-                                               "../../shared/fixtures/pds-firehose/firehose.bin";
+                                               "../tests/fixtures/pds-firehose/firehose.bin";
     const std::string path = argc > 1 && argv[1][0] ? argv[1] : default_path.string();
     const double seconds = argc > 2 ? std::atof(argv[2]) : 2.0;
     std::ifstream f(path, std::ios::binary);

@@ -4,7 +4,7 @@
 //      few target the labeler, deletes, identity/account), decoded by jetstream_decoder and
 //      passed through event_filter, with the pre-filter (default) and without it (every event
 //      fully parsed). Target: >= 2,000,000 events/s.
-//   2. Firehose: the real PDS capture (shared/fixtures/pds-firehose/firehose.bin) decoded by
+//   2. Firehose: the real PDS capture (tests/fixtures/pds-firehose/firehose.bin) decoded by
 //      firehose_decoder; the frames with follow ops parse their CAR and check every block's
 //      sha2-256 against its CID. Target: >= 100,000 commit frames/s.
 // Rates are per CPU-second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID), so other load on
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
     std::filesystem::path capture =
         argc > 2 ? std::filesystem::path(argv[2])
                  : std::filesystem::path(__FILE__).parent_path() /
-                       "../../shared/fixtures/pds-firehose/firehose.bin";
+                       "../tests/fixtures/pds-firehose/firehose.bin";
 
     auto events = synth_jetstream(100000);
     std::size_t bytes = 0;

@@ -27,7 +27,7 @@ function(labeler_test)
   target_link_libraries(${T_NAME} PRIVATE labeler_catch_main ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     LABELER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    LABELER_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    LABELER_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     LABELER_BINARY_DIR="${PROJECT_BINARY_DIR}")
   catch_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: " PROPERTIES TIMEOUT 300)
 endfunction()

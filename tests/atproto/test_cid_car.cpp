@@ -219,7 +219,7 @@ TEST_CASE("CAR: rejects bad hashes, truncation, bad varints and bad headers", "[
 // The real firehose capture (134 frames) against the independent decoding in decoded.json.
 
 TEST_CASE("firehose capture: every frame, CAR and op CID matches decoded.json", "[firehose]") {
-    const std::string dir = LABELER_SHARED_DIR "/fixtures/pds-firehose/";
+    const std::string dir = LABELER_FIXTURE_DIR "/pds-firehose/";
     const std::string bin = slurp(dir + "firehose.bin");
     const std::string json = slurp(dir + "decoded.json");
     REQUIRE_FALSE(bin.empty());

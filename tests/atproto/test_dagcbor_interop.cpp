@@ -75,7 +75,7 @@ TEST_CASE("our encoder's output is canonical for @ipld/dag-cbor", "[interop][cbo
 
     // Every header, body and record block of the firehose capture, re-encoded by us.
     const std::string bin =
-        labeler::test::slurp(LABELER_SHARED_DIR "/fixtures/pds-firehose/firehose.bin");
+        labeler::test::slurp(LABELER_FIXTURE_DIR "/pds-firehose/firehose.bin");
     REQUIRE_FALSE(bin.empty());
     cbor::decoder dec, rec;
     std::size_t frames = 0;

@@ -28,7 +28,7 @@ struct truth {
 };
 
 truth load_truth() {
-    std::ifstream in(std::string(LABELER_SHARED_DIR) + "/fixtures/pds-firehose/ground-truth.json");
+    std::ifstream in(std::string(LABELER_FIXTURE_DIR) + "/pds-firehose/ground-truth.json");
     std::stringstream ss;
     ss << in.rdbuf();
     auto v = boost::json::parse(ss.str()).as_object();
@@ -52,8 +52,8 @@ TEST_CASE("firehose ingestion: the PDS capture yields exactly ground truth, bad 
     o.did = t.labeler;
     o.source_kind = "firehose";
     fake_relay relay({60});  // the first connection is cut after 60 frames
-    auto capture = fh::load_capture(std::string(LABELER_SHARED_DIR) +
-                                    "/fixtures/pds-firehose/firehose.bin");
+    auto capture = fh::load_capture(std::string(LABELER_FIXTURE_DIR) +
+                                    "/pds-firehose/firehose.bin");
     REQUIRE(capture.size() == 134);
     relay.push(capture);
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Regenerates the seed corpora in corpus/ from shared fixtures (run from anywhere).
+"""Regenerates the seed corpora in corpus/ from tests/fixtures (run from anywhere).
 
 Cuts a few real frames, bodies, record blocks and CARs out of the firehose capture and adds
 hand-written vectors for the text codecs. Deterministic: same inputs, same files."""
 import base64, json, os, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, '..', '..', '..', 'shared', 'fixtures', 'pds-firehose')
+SHARED = os.path.join(HERE, '..', 'fixtures', 'pds-firehose')
 DATA = os.path.join(HERE, '..', 'atproto', 'data')
 
 

@@ -1,4 +1,4 @@
-// Firehose decoding, and the real PDS capture (shared/fixtures/pds-firehose) run frame by frame
+// Firehose decoding, and the real PDS capture (tests/fixtures/pds-firehose) run frame by frame
 // through decode -> filter -> decide -> commit against a real store: the final labels must
 // equal ground-truth.json, and replaying the whole capture must add nothing.
 #include <catch2/catch.hpp>
@@ -21,7 +21,7 @@ using namespace labeler::pipeline::test;
 namespace {
 
 const std::filesystem::path fixture_dir =
-    std::filesystem::path(LABELER_SHARED_DIR) / "fixtures/pds-firehose";
+    std::filesystem::path(LABELER_FIXTURE_DIR) / "pds-firehose";
 
 std::vector<std::string> load_frames() {
     auto bytes = read_file(fixture_dir / "firehose.bin");

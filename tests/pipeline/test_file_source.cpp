@@ -152,7 +152,7 @@ TEST_CASE("file source: a missing file finishes with nothing replayed") {
 
 TEST_CASE("file source: the real firehose capture skips seq <= cursor") {
     replay r;
-    r.cfg.file = std::filesystem::path(LABELER_SHARED_DIR) / "fixtures/pds-firehose/firehose.bin";
+    r.cfg.file = std::filesystem::path(LABELER_FIXTURE_DIR) / "pds-firehose/firehose.bin";
     r.cfg.format = config::source_config::file_format::firehose;
     r.start = 100;
     r.run();

@@ -7,8 +7,8 @@
 using namespace labeler::testing;
 
 TEST_CASE("the capture loader yields seq 1..134 in order") {
-    auto frames = firehose::load_capture(std::string(LABELER_SHARED_DIR) +
-                                         "/fixtures/pds-firehose/firehose.bin");
+    auto frames = firehose::load_capture(std::string(LABELER_FIXTURE_DIR) +
+                                         "/pds-firehose/firehose.bin");
     REQUIRE(frames.size() == 134);
     for (std::size_t i = 0; i < frames.size(); ++i) {
         CHECK(frames[i].key == i + 1);

@@ -15,8 +15,8 @@ void parse_error_body(std::string_view body, std::string& error, std::string& me
 
 namespace {
 std::vector<scripted_frame> capture() {
-    auto frames = firehose::load_capture(std::string(LABELER_SHARED_DIR) +
-                                         "/fixtures/pds-firehose/firehose.bin");
+    auto frames = firehose::load_capture(std::string(LABELER_FIXTURE_DIR) +
+                                         "/pds-firehose/firehose.bin");
     REQUIRE(frames.size() == 134);
     return frames;
 }
