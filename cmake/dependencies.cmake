@@ -11,6 +11,15 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBCBOR REQUIRED IMPORTED_TARGET libcbor)
 pkg_check_modules(LIBSECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
 pkg_check_modules(LIBZSTD REQUIRED IMPORTED_TARGET libzstd)
+# labeler::allocator: jemalloc when LABELER_JEMALLOC is on. Nothing calls it by name, so it is
+# linked --no-as-needed: its malloc/free interpose glibc's in the whole process.
+add_library(labeler_allocator INTERFACE)
+add_library(labeler::allocator ALIAS labeler_allocator)
+if(LABELER_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED jemalloc)
+  target_link_libraries(labeler_allocator INTERFACE
+    "-Wl,--push-state,--no-as-needed" ${JEMALLOC_LINK_LIBRARIES} "-Wl,--pop-state")
+endif()
 if(LABELER_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED CONFIG)
   include(Catch)

@@ -5,7 +5,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS=(build-essential cmake ninja-build ccache pkg-config git
       libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
       libcbor-dev libsimdjson-dev librocksdb-dev prometheus-cpp-dev catch2
-      libsecp256k1-dev libssl-dev libzstd-dev libtomlplusplus-dev libfmt-dev
+      libsecp256k1-dev libssl-dev libzstd-dev libtomlplusplus-dev libfmt-dev libjemalloc-dev
       ca-certificates nodejs npm wrk clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
