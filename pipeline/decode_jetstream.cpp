@@ -137,7 +137,7 @@ static std::optional<decoded> quick_classify(std::string_view json, std::string_
             // never escapes a DID's characters). Anything else gets the full parse.
             if (keep_subject.empty() || (*operation != "create" && *operation != "update") ||
                 json.find('\\') != std::string_view::npos ||
-                json.find(keep_subject) != std::string_view::npos)
+                ::memmem(json.data(), json.size(), keep_subject.data(), keep_subject.size()))
                 return std::nullopt;
             d.kind = message_kind::follow;
         }
