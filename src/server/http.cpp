@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <exception>
+#include <sstream>
 
 #include "src/server/json.hpp"
 #include "src/server/query.hpp"
@@ -290,15 +291,21 @@ public:
             if (beast::websocket::is_upgrade(req) &&
                 target.substr(0, target.find('?')) == subscribe_labels_path) {
                 response_t res = upgrade_response(req);
-                stream_.expires_after(cfg.read_timeout);
-                auto [wec, wn] = co_await http::async_write(stream_, res, as_tuple_awaitable);
                 st_.metrics.request(route::subscribe_labels, res.result_int(), 0);
-                if (wec || res.result() != http::status::switching_protocols) break;
+                if (res.result() != http::status::switching_protocols) {
+                    stream_.expires_after(cfg.read_timeout);
+                    co_await http::async_write(stream_, res, as_tuple_awaitable);
+                    break;
+                }
+                // The session writes the 101 itself, after registering with the hub.
+                std::ostringstream handshake;
+                handshake << res;
                 stream_.expires_never();
                 st_.remove_connection(this);
                 st_.metrics.connection_closed();
                 g.s = nullptr;
                 start_subscribe_session(st_, stream_.release_socket(), std::string(target),
+                                        std::move(handshake).str(),
                                         beast::buffers_to_string(buf.data()), std::move(slot_));
                 co_return;
             }

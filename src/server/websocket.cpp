@@ -62,10 +62,11 @@ result<std::optional<std::uint64_t>> parse_cursor(std::string_view target) {
 // replay is never cut short by live traffic.
 class ws_session : public subscriber, public std::enable_shared_from_this<ws_session> {
 public:
-    ws_session(server::state& st, tcp::socket socket, std::string leftover, connection_slot slot)
+    ws_session(server::state& st, tcp::socket socket, std::string handshake, std::string leftover,
+               connection_slot slot)
         : st_(st), slot_(std::move(slot)), sock_(std::move(socket)), ping_timer_(sock_.get_executor()),
           force_close_(sock_.get_executor()), wake_(sock_.get_executor()),
-          reader_(max_client_message), in_(std::move(leftover)),
+          reader_(max_client_message), handshake_(std::move(handshake)), in_(std::move(leftover)),
           limit_(std::max<std::size_t>(1, st.profile.server.subscriber_queue_frames)) {}
 
     ~ws_session() override { st_.metrics.connection_closed(); }
@@ -97,6 +98,11 @@ public:
                 s->st_.metrics.subscriber_removed();
             }
         } g{this, registered};
+        // The 101 goes out only now that the hub delivers to this session: a client that has
+        // read it misses no label committed afterwards. It is the first segment written (the
+        // write starts here, so a close queued below cannot drop it).
+        queue_owned(std::move(handshake_), 0);
+        flush();
 
         arm_ping();
         if (!registered) {
@@ -440,6 +446,7 @@ private:
     asio::steady_timer force_close_;
     asio::steady_timer wake_;  // wakes the replay coroutine (a fetched page, buffer space, close)
     ws::client_reader reader_;
+    std::string handshake_;
     std::string in_;
     std::size_t limit_;
     mode mode_ = mode::buffering;
@@ -479,10 +486,10 @@ private:
 }  // namespace
 
 void start_subscribe_session(server::state& st, tcp::socket socket, std::string target,
-                             std::string leftover, connection_slot slot) {
+                             std::string handshake, std::string leftover, connection_slot slot) {
     auto ex = socket.get_executor();
-    auto session = std::make_shared<ws_session>(st, std::move(socket), std::move(leftover),
-                                                std::move(slot));
+    auto session = std::make_shared<ws_session>(st, std::move(socket), std::move(handshake),
+                                                std::move(leftover), std::move(slot));
     asio::co_spawn(ex, session->run(std::move(target)), [session](std::exception_ptr e) {
         if (!e) return;
         try {

@@ -349,6 +349,24 @@ TEST_CASE("a ping sent in the same packet as the upgrade gets its pong, and clos
     CHECK(c.eof());
 }
 
+TEST_CASE("a label committed right after the client reads the 101 reaches it (no cursor)") {
+    // The session registers with the hub before the 101 is written; the other way round, a
+    // commit landing between the two was lost for a live-only subscriber.
+    fixture fx;
+    for (std::uint64_t seq = 1; seq <= 200; ++seq) {
+        raw_client c(fx.port);
+        c.send(raw_client::upgrade());
+        REQUIRE(c.read_head().starts_with("HTTP/1.1 101"));
+        fx.commit(1);
+        auto label = c.read_frame();
+        REQUIRE(label);
+        CHECK(label->first == 0x82);
+        auto f = e2e::decode_frame(label->payload);
+        REQUIRE(f.has_value());
+        REQUIRE(f->seq == seq);
+    }
+}
+
 TEST_CASE("a protocol error closes with 1002 and the server keeps serving others") {
     fixture fx;
     raw_client c(fx.port);
