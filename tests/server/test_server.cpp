@@ -184,6 +184,16 @@ private:
     bool eof_ = false;
 };
 
+// Reads one frame from a raw client: it must be a binary #labels frame; returns its seq.
+std::uint64_t read_label_seq(raw_client& c) {
+    auto label = c.read_frame();
+    REQUIRE(label);
+    CHECK(label->first == 0x82);
+    auto f = e2e::decode_frame(label->payload);
+    REQUIRE(f.has_value());
+    return f->seq;
+}
+
 // A masked client frame with a fixed key.
 std::string client_frame(std::uint8_t first, const std::string& payload) {
     REQUIRE(payload.size() < 126);
@@ -334,12 +344,7 @@ TEST_CASE("a ping sent in the same packet as the upgrade gets its pong, and clos
     // a message from the client is ignored; the stream goes on
     c.send(client_frame(0x82, "hello"));
     fx.commit(1);
-    auto label = c.read_frame();
-    REQUIRE(label);
-    CHECK(label->first == 0x82);
-    auto f = e2e::decode_frame(label->payload);
-    REQUIRE(f.has_value());
-    CHECK(f->seq == 1);
+    CHECK(read_label_seq(c) == 1);
     // closing handshake: the server echoes 1000 and closes the TCP connection
     c.send(client_frame(0x88, std::string("\x03\xe8", 2)));
     auto close = c.read_frame();
@@ -358,12 +363,7 @@ TEST_CASE("a label committed right after the client reads the 101 reaches it (no
         c.send(raw_client::upgrade());
         REQUIRE(c.read_head().starts_with("HTTP/1.1 101"));
         fx.commit(1);
-        auto label = c.read_frame();
-        REQUIRE(label);
-        CHECK(label->first == 0x82);
-        auto f = e2e::decode_frame(label->payload);
-        REQUIRE(f.has_value());
-        REQUIRE(f->seq == seq);
+        REQUIRE(read_label_seq(c) == seq);
     }
 }
 
